@@ -1,0 +1,46 @@
+import type { CaseDetail, CaseSummary } from "../store/cases.js";
+import { renderTable, truncate } from "./table.js";
+
+const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "not tracked");
+
+export function casesTable(cases: CaseSummary[]): string {
+  if (cases.length === 0) return "no cases";
+  return renderTable(
+    ["FINDING", "CONTROL", "SEVERITY", "OWNER", "STATUS", "SLA DUE", "TITLE"],
+    cases.map((c) => [
+      truncate(c.id, 60),
+      c.controlId ?? "-",
+      c.severity,
+      c.owner,
+      c.status,
+      day(c.slaDueAt),
+      truncate(c.title, 50),
+    ]),
+  );
+}
+
+export function caseDetailText(detail: CaseDetail): string {
+  const c = detail.case;
+  const fields: [string, string][] = [
+    ["finding", c.findingId],
+    ["title", c.title],
+    ["control", c.controlId ?? "-"],
+    ["severity", c.severity],
+    ["account / region", `${c.accountId} / ${c.region}`],
+    ["resource", c.resourceId ? `${c.resourceType ?? ""} ${c.resourceId}`.trim() : "-"],
+    ["owner", `${c.owner} (counterpart: ${c.counterpart}, rule "${c.routingRule}")`],
+    ["status", c.status],
+    ["SLA due", c.slaDueAt ?? "not tracked"],
+    ["first observed", c.firstObservedAt],
+    ["workflow status", c.latest.workflowStatus],
+    ["compliance", c.latest.complianceStatus ?? "-"],
+    ["record state", c.latest.recordState],
+  ];
+  const width = Math.max(...fields.map(([label]) => label.length));
+  const head = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
+  const events = renderTable(
+    ["#", "AT", "EVENT", "ACTOR", "REASON"],
+    detail.events.map((e) => [String(e.seq), e.at, e.type, e.actor, e.reason ?? ""]),
+  );
+  return `${head}\n\naudit events\n${events}`;
+}

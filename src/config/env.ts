@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { formatPath } from "../intake/zod-errors.js";
+
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().min(1).optional());
+const intInRange = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+/** Every environment variable the service reads (also listed in .env.example). */
+export const envSchema = z.object({
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379"),
+  ),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+      .optional(),
+  ),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
+  INGEST_API_KEY: optionalString,
+  ADMIN_TOKEN: optionalString,
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  AWS_REGION: optionalString,
+  AWS_ENDPOINT_URL_SECURITYHUB: z.preprocess(emptyAsUndefined, z.url().optional()),
+  AWS_ENDPOINT_URL_EVENTBRIDGE: z.preprocess(emptyAsUndefined, z.url().optional()),
+  WORKFLOWS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./workflows")),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default("0.0.0.0")),
+  PORT: intInRange(0, 65535, 3000),
+  QUEUE_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only (BullMQ forbids ':')")
+      .default("shgov"),
+  ),
+  WORKER_CONCURRENCY: intInRange(1, 1000, 64),
+  WORKER_LOCK_DURATION_MS: intInRange(1000, 600_000, 30_000),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; a bad value fails with the variable's name and what was expected. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+  throw new ConfigError(`invalid environment:\n${lines.join("\n")}`);
+}

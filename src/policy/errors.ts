@@ -1,0 +1,20 @@
+/** One problem in a policy directory, located by file, YAML path and (when known) line. */
+export interface PolicyProblem {
+  file: string;
+  path: string;
+  message: string;
+  line?: number;
+}
+
+export function formatProblem(problem: PolicyProblem): string {
+  const where = problem.path ? `${problem.file}: ${problem.path}` : problem.file;
+  const line = problem.line ? ` (line ${problem.line})` : "";
+  return `${where}: ${problem.message}${line}`;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly problems: PolicyProblem[]) {
+    super(`invalid policy:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
+    this.name = "PolicyError";
+  }
+}

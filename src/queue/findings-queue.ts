@@ -1,0 +1,133 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Observation } from "../intake/envelope.js";
+
+export const FINDINGS_QUEUE = "findings";
+
+/** What a findings job carries: one observation, as intake made it. */
+export type FindingJobData = Observation;
+
+/**
+ * Deterministic, so a redelivered event is deduplicated by BullMQ while its job is kept. BullMQ
+ * job ids must not contain ':'.
+ */
+export function findingJobId(observation: Pick<Observation, "key">): string {
+  return `obs-${observation.key}`;
+}
+
+export const FINDING_JOB_OPTIONS = {
+  // Retried with capped exponential backoff (see worker) for about a day, as EventBridge would.
+  attempts: 200,
+  backoff: { type: "capped-exponential" },
+  // Completed jobs stay a day (the window of EventBridge redeliveries) so their ids keep deduplicating.
+  removeOnComplete: { age: 24 * 3600, count: 200_000 },
+  removeOnFail: { age: 14 * 24 * 3600 },
+} as const;
+
+export function findingsQueue(connection: Redis, prefix: string): Queue<FindingJobData> {
+  return new Queue<FindingJobData>(FINDINGS_QUEUE, {
+    connection,
+    prefix,
+    skipWaitingForReady: true,
+    defaultJobOptions: FINDING_JOB_OPTIONS,
+  });
+}
+
+/**
+ * The producer side for a fail-fast connection: BullMQ checks the Redis version once when a
+ * Queue is made, which fails while Redis is unreachable, so the Queue is made on the first
+ * `ready`. Until then `get()` throws and intake answers 503.
+ */
+export class ProducerQueue {
+  private queue: Queue<FindingJobData> | null = null;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {
+    if (connection.status === "ready") this.create();
+    else connection.once("ready", () => this.create());
+  }
+
+  private create(): void {
+    this.queue ??= findingsQueue(this.connection, this.prefix);
+  }
+
+  get(): Queue<FindingJobData> {
+    if (!this.queue) throw new Error("Redis has not been reachable since start-up");
+    return this.queue;
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close();
+  }
+}
+
+/**
+ * Adds observations to the queue, grouping the adds of concurrent requests into one addBulk per
+ * event-loop turn: one Redis round trip for many requests. Each caller's promise settles with
+ * its own batch, so a 202 still means "stored in Redis".
+ */
+export class BatchingEnqueuer {
+  private pending: { observations: Observation[]; resolve: () => void; reject: (error: Error) => void }[] =
+    [];
+  private scheduled = false;
+
+  constructor(
+    private readonly queue: () => Queue<FindingJobData>,
+    private readonly maxBatch = 500,
+    private readonly timeoutMs = 3_000,
+  ) {}
+
+  enqueue(observations: Observation[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ observations, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    while (this.pending.length > 0) {
+      const batch: typeof this.pending = [];
+      let size = 0;
+      while (this.pending.length > 0 && size < this.maxBatch) {
+        const next = this.pending.shift();
+        if (!next) break;
+        batch.push(next);
+        size += next.observations.length;
+      }
+      const jobs = batch.flatMap((entry) =>
+        entry.observations.map((observation) => ({
+          name: observation.detailType,
+          data: observation,
+          opts: { ...FINDING_JOB_OPTIONS, jobId: findingJobId(observation) },
+        })),
+      );
+      withTimeout(
+        Promise.resolve().then(() => this.queue().addBulk(jobs)),
+        this.timeoutMs,
+      ).then(
+        () => {
+          for (const entry of batch) entry.resolve();
+        },
+        (error: Error) => {
+          for (const entry of batch) entry.reject(error);
+        },
+      );
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not store the job within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,59 @@
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { type ObservationOutcome, observeFindings } from "../app/observe-findings.js";
+import type { Policy } from "../engine/policy.js";
+import type { Observation } from "../intake/envelope.js";
+import type { Database } from "../store/database.js";
+import { FINDINGS_QUEUE, type FindingJobData } from "./findings-queue.js";
+import { GroupCommitter } from "./group-commit.js";
+
+export interface FindingsWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  db: Database;
+  policy: Policy;
+  logger: Logger;
+  concurrency: number;
+  /** How long a job's lock lasts; a crashed worker's jobs are picked up again after it. */
+  lockDurationMs: number;
+  now?: () => Date;
+}
+
+const MAX_BACKOFF_MS = 10 * 60_000;
+
+/** 1 s, 2 s, 4 s ... capped at 10 minutes: with 200 attempts, about a day of retries. */
+export function cappedBackoff(attemptsMade: number): number {
+  return Math.min(1_000 * 2 ** Math.max(0, attemptsMade - 1), MAX_BACKOFF_MS);
+}
+
+export function startFindingsWorker(
+  options: FindingsWorkerOptions,
+): Worker<FindingJobData, ObservationOutcome> {
+  const now = options.now ?? (() => new Date());
+  const committer = new GroupCommitter<Observation, ObservationOutcome>((observations) =>
+    observeFindings(options.db, options.policy, observations, now),
+  );
+  const worker = new Worker<FindingJobData, ObservationOutcome>(
+    FINDINGS_QUEUE,
+    async (job: Job<FindingJobData>) => committer.submit(job.data),
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
+      // A stalled job is one whose worker died: retry it, the database makes it idempotent.
+      maxStalledCount: 1_000,
+      settings: { backoffStrategy: (attemptsMade: number) => cappedBackoff(attemptsMade) },
+    },
+  );
+  worker.on("failed", (job, error) => {
+    options.logger.warn(
+      { findingId: job?.data.finding.id, jobId: job?.id, attempts: job?.attemptsMade, err: error },
+      "finding not applied; will retry",
+    );
+  });
+  worker.on("error", (error) => options.logger.error({ err: error }, "findings worker error"));
+  return worker;
+}

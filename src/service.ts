@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Env } from "./config/env.js";
+import type { Policy } from "./engine/policy.js";
+import { adminRoutes } from "./http/admin-api.js";
+import { sendJson } from "./http/respond.js";
+import { createHttpServer, type Route } from "./http/server.js";
+import { handleEvents, type IntakeOutcome } from "./intake/http-intake.js";
+import { loadPolicyDir } from "./policy/load.js";
+import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
+import { startFindingsWorker } from "./queue/findings-worker.js";
+import { pingRedis, producerConnection, workerConnection } from "./queue/redis.js";
+import { announceDataDirService } from "./store/data-dir-lock.js";
+import type { Database } from "./store/database.js";
+import { insertDeadLetter } from "./store/dead-letters.js";
+import { openStore } from "./store/open.js";
+
+export interface ServiceRoles {
+  /** The HTTP server: intake, health, admin API. */
+  http: boolean;
+  /** The BullMQ worker that applies findings to the store. */
+  worker: boolean;
+}
+
+export interface RunningService {
+  url: string | null;
+  port: number | null;
+  db: Database;
+  policy: Policy;
+  intakeCounts: Record<string, number>;
+  close(): Promise<void>;
+}
+
+export class MissingSettingError extends Error {
+  override name = "MissingSettingError";
+}
+
+/**
+ * Wires the adapters: store, queue, worker and HTTP server. Everything is closed in reverse
+ * order by close(), and a failure half-way closes what was opened.
+ */
+export async function startService(env: Env, roles: ServiceRoles, logger: Logger): Promise<RunningService> {
+  if (roles.http && !env.INGEST_API_KEY) {
+    throw new MissingSettingError(
+      "INGEST_API_KEY is required to accept events: set it to a long random string",
+    );
+  }
+  const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse())
+      await closer().catch((error) => logger.warn({ err: error }, "close failed"));
+    closers.length = 0;
+  };
+  try {
+    const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+    closers.push(() => db.close());
+
+    let worker: Worker | null = null;
+    if (roles.worker) {
+      const connection = workerConnection(env.REDIS_URL);
+      closers.push(async () => connection.disconnect());
+      worker = startFindingsWorker({
+        connection,
+        prefix: env.QUEUE_PREFIX,
+        db,
+        policy,
+        logger,
+        concurrency: env.WORKER_CONCURRENCY,
+        lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      });
+      closers.push(() => (worker as Worker).close());
+    }
+
+    let server: Server | null = null;
+    const intakeCounts: Record<string, number> = {};
+    if (roles.http) {
+      const producer: Redis = producerConnection(env.REDIS_URL);
+      producer.on("error", () => {}); // reported through /readyz and 503s, not as crashes
+      closers.push(async () => producer.disconnect());
+      const producerQueue = new ProducerQueue(producer, env.QUEUE_PREFIX);
+      closers.push(() => producerQueue.close());
+      const enqueuer = new BatchingEnqueuer(() => producerQueue.get());
+      const adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
+      const routes: Route[] = [
+        {
+          method: "POST",
+          path: /^\/events$/,
+          handler: (request, response) =>
+            handleEvents(request, response, {
+              apiKey: env.INGEST_API_KEY as string,
+              enqueue: (observations) => enqueuer.enqueue(observations),
+              keepDeadLetter: (letter) => insertDeadLetter(db, letter),
+              logger,
+              onOutcome: (outcome: IntakeOutcome) => {
+                intakeCounts[outcome] = (intakeCounts[outcome] ?? 0) + 1;
+              },
+            }),
+        },
+        { method: "GET", path: /^\/healthz$/, handler: (_req, res) => sendJson(res, 200, { status: "ok" }) },
+        {
+          method: "GET",
+          path: /^\/readyz$/,
+          handler: async (_req, res) => {
+            const checks = await Promise.all([
+              pingRedis(producer).then(
+                () => ({ name: "redis", ok: true }),
+                (error: Error) => ({ name: "redis", ok: false, error: error.message }),
+              ),
+              db.ping().then(
+                () => ({ name: "database", ok: true }),
+                (error: Error) => ({ name: "database", ok: false, error: error.message }),
+              ),
+            ]);
+            const ready = checks.every((check) => check.ok);
+            sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
+          },
+        },
+        ...adminRoutes(db, adminToken),
+      ];
+      const httpServer = createHttpServer(routes, logger);
+      server = httpServer;
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(env.PORT, env.HOST, () => resolve());
+      });
+      closers.push(
+        () =>
+          new Promise<void>((resolve) => {
+            httpServer.close(() => resolve());
+            httpServer.closeAllConnections();
+          }),
+      );
+      if (db.kind === "pglite" && !env.DATABASE_URL && env.DATA_DIR !== "memory://") {
+        await announceDataDirService(env.DATA_DIR, (httpServer.address() as AddressInfo).port, adminToken);
+      }
+    }
+
+    const port = server ? (server.address() as AddressInfo).port : null;
+    const host = env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST;
+    logger.info(
+      { port, store: db.kind, roles, workflows: env.WORKFLOWS_DIR, teams: Object.keys(policy.teams) },
+      "securityhub-governor started",
+    );
+    return { url: port ? `http://${host}:${port}` : null, port, db, policy, intakeCounts, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,119 @@
+import type { Database } from "./database.js";
+
+/**
+ * Schema changes, applied in order and recorded in schema_migrations. Append only: a released
+ * migration is never edited.
+ */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "findings, observations, cases, audit events, dead letters",
+    sql: `
+      CREATE TABLE findings (
+        id               text PRIMARY KEY,
+        product_arn      text NOT NULL,
+        format           text NOT NULL,
+        updated_at       timestamptz NOT NULL,
+        processed_at     timestamptz,
+        finding          jsonb NOT NULL,
+        raw              jsonb NOT NULL,
+        stored_at        timestamptz NOT NULL
+      );
+
+      -- One row per distinct version of a finding that intake accepted: the idempotency key
+      -- that makes redelivered events harmless.
+      CREATE TABLE observations (
+        key          text PRIMARY KEY,
+        finding_id   text NOT NULL,
+        event_id     text NOT NULL,
+        detail_type  text NOT NULL,
+        stale        boolean NOT NULL,
+        received_at  timestamptz NOT NULL
+      );
+      CREATE INDEX observations_finding_id ON observations (finding_id);
+
+      CREATE TABLE cases (
+        id                text PRIMARY KEY,
+        control_id        text,
+        severity          text NOT NULL,
+        title             text NOT NULL,
+        account_id        text NOT NULL,
+        region            text NOT NULL,
+        resource_id       text,
+        owner_team        text NOT NULL,
+        counterpart_team  text NOT NULL,
+        status            text NOT NULL,
+        sla_due_at        timestamptz,
+        next_due_at       timestamptz,
+        opened_at         timestamptz NOT NULL,
+        updated_at        timestamptz NOT NULL,
+        version           integer NOT NULL,
+        audit_head        text NOT NULL,
+        state             jsonb NOT NULL
+      );
+      CREATE INDEX cases_owner_status ON cases (owner_team, status);
+      CREATE INDEX cases_status_sla ON cases (status, sla_due_at);
+      CREATE INDEX cases_next_due ON cases (next_due_at) WHERE next_due_at IS NOT NULL;
+
+      -- Append-only; each row's hash covers its content and the previous row's hash of the same case.
+      CREATE TABLE audit_events (
+        id         bigserial PRIMARY KEY,
+        case_id    text NOT NULL,
+        seq        integer NOT NULL,
+        type       text NOT NULL,
+        actor      text NOT NULL,
+        at         timestamptz NOT NULL,
+        reason     text,
+        data       jsonb NOT NULL,
+        prev_hash  text,
+        hash       text NOT NULL,
+        UNIQUE (case_id, seq)
+      );
+      CREATE INDEX audit_events_type_at ON audit_events (type, at);
+
+      CREATE TABLE dead_letters (
+        id            bigserial PRIMARY KEY,
+        received_at   timestamptz NOT NULL,
+        source        text NOT NULL,
+        reason        text NOT NULL,
+        errors        jsonb NOT NULL,
+        content_type  text,
+        body          text NOT NULL,
+        body_bytes    integer NOT NULL,
+        truncated     boolean NOT NULL
+      );
+    `,
+  },
+];
+
+/** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */
+export async function migrate(db: Database): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    // The lock comes first so that concurrent starts (service and CLI) migrate one at a time.
+    await tx.query("SELECT pg_advisory_xact_lock(727274)");
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const rows = await tx.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const done = new Set(rows.map((row) => row.version));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}
+
+/** Migrations hold no semicolons inside literals or bodies, so splitting on them (after comments go) is enough. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .replace(/--.*$/gm, "")
+    .split(";")
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}
