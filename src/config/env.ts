@@ -4,7 +4,15 @@ import { formatPath } from "../intake/zod-errors.js";
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().min(1).optional());
 const intInRange = (min: number, max: number, fallback: number) =>
-  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+  z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ error: `expected a whole number from ${min} to ${max}` })
+      .int(`expected a whole number from ${min} to ${max}`)
+      .min(min, `expected a whole number from ${min} to ${max}`)
+      .max(max, `expected a whole number from ${min} to ${max}`)
+      .default(fallback),
+  );
 
 /** Every environment variable the service reads (also listed in .env.example). */
 export const envSchema = z.object({

@@ -40,7 +40,7 @@ export function parsePolicyText(
         file,
         path: "",
         message: `YAML syntax error: ${error.message.split("\n")[0]}`,
-        line: error.linePos?.[0]?.line,
+        line: counter.linePos(error.pos[0]).line,
       })),
     };
   }

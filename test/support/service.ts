@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { type Env, loadEnv } from "../../src/config/env.js";
+import { type RunningService, type ServiceRoles, startService } from "../../src/service.js";
+import { REPO_ROOT } from "./events.js";
+import { createTestDatabase, type TestDatabase } from "./postgres.js";
+
+export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const TEST_API_KEY = "test-ingest-key-0123456789";
+
+export interface TestService {
+  service: RunningService;
+  url: string;
+  env: Env;
+  stop(): Promise<void>;
+}
+
+export interface TestServiceOptions {
+  store?: "postgres" | "pglite";
+  redisUrl?: string;
+  roles?: ServiceRoles;
+  /** Reuse a database (for restarts); otherwise a fresh one is made and dropped at stop(). */
+  databaseUrl?: string;
+  queuePrefix?: string;
+  workflowsDir?: string;
+  env?: Partial<Env>;
+}
+
+export function uniquePrefix(): string {
+  return `shgov-test-${randomBytes(5).toString("hex")}`;
+}
+
+/** Deletes every key under a BullMQ prefix, so tests leave the shared Redis as they found it. */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on("error", () => {});
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } catch {
+    // Redis may be gone on purpose in an outage test.
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  let database: TestDatabase | null = null;
+  let databaseUrl = options.databaseUrl;
+  if ((options.store ?? "postgres") === "postgres" && !databaseUrl) {
+    database = await createTestDatabase();
+    databaseUrl = database.url;
+  }
+  const redisUrl = options.redisUrl ?? SHARED_REDIS_URL;
+  const prefix = options.queuePrefix ?? uniquePrefix();
+  const env: Env = {
+    ...loadEnv({}),
+    REDIS_URL: redisUrl,
+    DATABASE_URL: options.store === "pglite" ? undefined : databaseUrl,
+    DATA_DIR: "memory://",
+    INGEST_API_KEY: TEST_API_KEY,
+    HOST: "127.0.0.1",
+    PORT: 0,
+    QUEUE_PREFIX: prefix,
+    WORKFLOWS_DIR: options.workflowsDir ?? join(REPO_ROOT, "workflows"),
+    WORKER_LOCK_DURATION_MS: 5_000,
+    ...options.env,
+  };
+  const service = await startService(
+    env,
+    options.roles ?? { http: true, worker: true },
+    pino({ level: "silent" }),
+  );
+  return {
+    service,
+    url: service.url ?? "",
+    env,
+    async stop() {
+      await service.close();
+      if (!options.queuePrefix) await deleteQueueKeys(redisUrl, prefix);
+      await database?.drop();
+    },
+  };
+}

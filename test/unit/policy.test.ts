@@ -1,0 +1,199 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatProblem } from "../../src/policy/errors.js";
+import { policyJsonSchemaText } from "../../src/policy/json-schema.js";
+import { loadPolicyDir, validatePolicyDir } from "../../src/policy/load.js";
+import { REPO_ROOT } from "../support/events.js";
+
+/** The example of DESIGN.md §4, verbatim. */
+const DESIGN_EXAMPLE = `version: 1
+teams:
+  platform: { slack_channel: C0PLATFORM, slack_usergroup: S0PLATFORM, leads: [U0PLATLEAD] }
+  security: { slack_channel: C0SECURITY, slack_usergroup: S0SECURITY, leads: [U0SECLEAD] }
+  leadership: { slack_channel: C0LEADERS, leads: [U0CISO] }
+routing:                      # first match wins
+  - name: eks
+    match: { control_ids: [EKS.2] }
+    owner: platform
+    counterpart: security
+  - name: default
+    match: {}
+    owner: security
+    counterpart: platform
+slas: { CRITICAL: 7d, HIGH: 30d, MEDIUM: 90d, LOW: 180d }   # INFORMATIONAL is not tracked
+escalation:
+  - { at: 50%, notify: [owner] }
+  - { at: 75%, notify: [owner, counterpart], mention_leads: true }
+  - { at: 100%, notify: [owner, counterpart, leadership], mention_leads: true, breach: true }
+suppression:
+  approver: counterpart       # the requester's team can never approve its own exception
+  max_duration: 90d
+  revert_to: NOTIFIED
+upgrade_dates:
+  - name: eks-version
+    match: { control_ids: [EKS.2] }
+    agree: [owner, counterpart]
+    must_be_before: end_of_standard_support
+    remind_before: [14d, 7d, 1d]
+notifications:
+  per_finding_min_severity: HIGH   # below this, findings go into a digest
+  digest_interval: 15m
+report:
+  schedule: "0 9 * * 1"
+  timezone: America/Sao_Paulo
+  channel: C0SECURITY
+`;
+
+function policyDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "shgov-policy-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+async function problemsOf(files: Record<string, string>): Promise<string[]> {
+  const dir = policyDir(files);
+  const { problems } = await validatePolicyDir(dir);
+  // Report paths relative to the temporary directory so assertions read like user output.
+  return problems.map((p) => formatProblem({ ...p, file: p.file.slice(p.file.lastIndexOf("/") + 1) }));
+}
+
+describe("policy files", () => {
+  it("loads the example of DESIGN.md §4 with every section", async () => {
+    const policy = await loadPolicyDir(policyDir({ "governance.yaml": DESIGN_EXAMPLE }));
+    expect(Object.keys(policy.teams)).toEqual(["platform", "security", "leadership"]);
+    expect(policy.teams.platform).toMatchObject({
+      slackChannel: "C0PLATFORM",
+      slackUsergroup: "S0PLATFORM",
+      leads: ["U0PLATLEAD"],
+    });
+    expect(policy.routing.map((r) => [r.name, r.owner, r.counterpart])).toEqual([
+      ["eks", "platform", "security"],
+      ["default", "security", "platform"],
+    ]);
+    expect(policy.slaMs).toEqual({
+      CRITICAL: 7 * 86_400_000,
+      HIGH: 30 * 86_400_000,
+      MEDIUM: 90 * 86_400_000,
+      LOW: 180 * 86_400_000,
+    });
+    expect(policy.escalation.map((s) => [s.at, s.breach, s.mentionLeads])).toEqual([
+      [0.5, false, false],
+      [0.75, false, true],
+      [1, true, true],
+    ]);
+    expect(policy.suppression).toEqual({
+      approver: "counterpart",
+      maxDurationMs: 90 * 86_400_000,
+      revertTo: "NOTIFIED",
+    });
+    expect(policy.upgradeDates[0]).toMatchObject({
+      name: "eks-version",
+      agree: ["owner", "counterpart"],
+      mustBeBefore: { kind: "eks_calendar", milestone: "end_of_standard_support" },
+      remindBeforeMs: [14 * 86_400_000, 7 * 86_400_000, 86_400_000],
+    });
+    expect(policy.notifications).toEqual({ perFindingMinSeverity: "HIGH", digestIntervalMs: 15 * 60_000 });
+    expect(policy.report).toEqual({
+      schedule: "0 9 * * 1",
+      timezone: "America/Sao_Paulo",
+      channel: "C0SECURITY",
+    });
+  });
+
+  it("ships workflows/governance.yaml as a working default", async () => {
+    const { policy, problems } = await validatePolicyDir(join(REPO_ROOT, "workflows"));
+    expect(problems).toEqual([]);
+    expect(policy?.routing.at(-1)?.match).toEqual({});
+  });
+
+  it("names the file, the YAML path and the problem for an unknown team", async () => {
+    const text = DESIGN_EXAMPLE.replace(
+      "owner: security\n    counterpart: platform",
+      "owner: security\n    counterpart: platfrom",
+    ).replace("    owner: platform\n", "    owner: platfrom\n");
+    expect(await problemsOf({ "x.yaml": text })).toEqual([
+      'x.yaml: routing[0].owner: unknown team "platfrom"',
+      'x.yaml: routing[1].counterpart: unknown team "platfrom"',
+    ]);
+  });
+
+  it("reports schema errors with the line they are on", async () => {
+    const text = DESIGN_EXAMPLE.replace("CRITICAL: 7d", "CRITICAL: 7 days").replace("at: 75%", "at: 75");
+    const problems = await problemsOf({ "x.yaml": text });
+    expect(problems).toContain(
+      "x.yaml: slas.CRITICAL: expected a duration such as 15m, 12h, 30d or 2w (line 15)",
+    );
+    expect(problems).toContain(
+      "x.yaml: escalation[1].at: Invalid input: expected string, received number (line 18)",
+    );
+  });
+
+  it("reports unknown keys, a wrong version and a YAML syntax error", async () => {
+    expect(await problemsOf({ "x.yaml": DESIGN_EXAMPLE.replace("version: 1", "version: 2") })).toEqual([
+      "x.yaml: version: Invalid input: expected 1 (line 1)",
+    ]);
+    const typo = await problemsOf({
+      "x.yaml": DESIGN_EXAMPLE.replace("max_duration: 90d", "max_duraton: 90d"),
+    });
+    expect(typo.join("\n")).toMatch(/x\.yaml: suppression: Unrecognized key: "max_duraton"/);
+    const broken = await problemsOf({ "x.yaml": "version: 1\nteams: [\n" });
+    expect(broken[0]).toMatch(/^x\.yaml: YAML syntax error: .* \(line \d+\)$/);
+  });
+
+  it("checks cross-references: ladder order, approver, duplicate names, catch-all route, cron and time zone", async () => {
+    const text = DESIGN_EXAMPLE.replace("at: 75%", "at: 40%")
+      .replace("approver: counterpart", "approver: owner")
+      .replace("name: default", "name: eks")
+      .replace("match: {}\n", "match: { severities: [LOW] }\n")
+      .replace('"0 9 * * 1"', '"0 9 * *"')
+      .replace("America/Sao_Paulo", "Mars/Olympus")
+      .replace("notify: [owner, counterpart, leadership]", "notify: [owner, counterpart, leaders]");
+    expect(await problemsOf({ "x.yaml": text })).toEqual([
+      'x.yaml: routing[1].name: routing rule "eks" is defined twice',
+      "x.yaml: routing: the last routing rule must match every finding (match: {}) so that every finding gets an owner",
+      "x.yaml: escalation[1].at: steps must be in increasing order of at",
+      'x.yaml: escalation[2].notify[2]: unknown team "leaders"',
+      "x.yaml: suppression.approver: the owner cannot approve its own exceptions; use counterpart or another team",
+      expect.stringMatching(/^x\.yaml: report\.schedule: invalid cron expression "0 9 \* \*"/),
+      'x.yaml: report.timezone: unknown time zone "Mars/Olympus"',
+    ]);
+  });
+
+  it("merges a directory: teams and routing across files, a single section defined twice is an error", async () => {
+    const teams = `version: 1
+teams:
+  platform: { slack_channel: C0PLATFORM }
+  security: { slack_channel: C0SECURITY }
+`;
+    const rest = DESIGN_EXAMPLE.replace(/teams:\n( {2}.*\n){3}/, "");
+    const dir = policyDir({ "00-teams.yaml": teams, "10-rules.yaml": rest.replace(", leadership]", "]") });
+    const policy = await loadPolicyDir(dir);
+    expect(Object.keys(policy.teams)).toEqual(["platform", "security"]);
+    expect(policy.routing).toHaveLength(2);
+
+    const twice = await problemsOf({
+      "a.yaml": DESIGN_EXAMPLE,
+      "b.yaml": "version: 1\nslas: { HIGH: 1d }\nteams:\n  platform: { slack_channel: C0OTHER }\n",
+    });
+    expect(twice).toEqual([
+      'b.yaml: teams.platform: team "platform" is already defined in ' + twice[0]?.split("defined in ")[1],
+      `b.yaml: slas: slas is already defined in ${twice[1]?.split("defined in ")[1]}`,
+    ]);
+    expect(twice[0]).toMatch(/already defined in .*a\.yaml$/);
+  });
+
+  it("says so when a directory has no policy files or does not exist", async () => {
+    expect(await problemsOf({ "notes.txt": "hi" })).toEqual([
+      expect.stringMatching(/no \.yaml or \.yml policy files$/),
+    ]);
+    const { problems } = await validatePolicyDir("/nonexistent/shgov");
+    expect(problems[0]?.message).toMatch(/cannot read directory/);
+  });
+
+  it("keeps docs/workflow.schema.json in step with the zod schema (run `npm run schema` to update)", () => {
+    const committed = readFileSync(join(REPO_ROOT, "docs/workflow.schema.json"), "utf8");
+    expect(committed).toBe(policyJsonSchemaText());
+  });
+});
