@@ -6,7 +6,7 @@ import { REPO_ROOT } from "../support/events.js";
 const ENGINE_DIR = join(REPO_ROOT, "src/engine");
 
 /** The engine is the pure core: no I/O, no clock, no randomness, no adapters, no libraries. */
-export function engineViolations(file: string, source: string): string[] {
+function engineViolations(file: string, source: string): string[] {
   const problems: string[] = [];
   for (const match of source.matchAll(
     /(?:import|export)[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g,
