@@ -55,8 +55,8 @@ function policyDir(files: Record<string, string>): string {
 async function problemsOf(files: Record<string, string>): Promise<string[]> {
   const dir = policyDir(files);
   const { problems } = await validatePolicyDir(dir);
-  // Report paths relative to the temporary directory so assertions read like user output.
-  return problems.map((p) => formatProblem({ ...p, file: p.file.slice(p.file.lastIndexOf("/") + 1) }));
+  // Paths relative to the temporary directory, so assertions read like the user's output.
+  return problems.map((p) => formatProblem(p).replaceAll(`${dir}/`, ""));
 }
 
 describe("policy files", () => {
@@ -178,10 +178,9 @@ teams:
       "b.yaml": "version: 1\nslas: { HIGH: 1d }\nteams:\n  platform: { slack_channel: C0OTHER }\n",
     });
     expect(twice).toEqual([
-      'b.yaml: teams.platform: team "platform" is already defined in ' + twice[0]?.split("defined in ")[1],
-      `b.yaml: slas: slas is already defined in ${twice[1]?.split("defined in ")[1]}`,
+      'b.yaml: teams.platform: team "platform" is already defined in a.yaml',
+      "b.yaml: slas: slas is already defined in a.yaml",
     ]);
-    expect(twice[0]).toMatch(/already defined in .*a\.yaml$/);
   });
 
   it("says so when a directory has no policy files or does not exist", async () => {
