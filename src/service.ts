@@ -13,7 +13,13 @@ import { handleEvents, type IntakeOutcome } from "./intake/http-intake.js";
 import { loadPolicyDir } from "./policy/load.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { startFindingsWorker } from "./queue/findings-worker.js";
-import { pingRedis, producerConnection, workerConnection } from "./queue/redis.js";
+import {
+  pingRedis,
+  producerConnection,
+  reportOutages,
+  waitUntilReady,
+  workerConnection,
+} from "./queue/redis.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
@@ -63,6 +69,7 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
     let worker: Worker | null = null;
     if (roles.worker) {
       const connection = workerConnection(env.REDIS_URL);
+      reportOutages(connection, logger, "worker");
       closers.push(async () => connection.disconnect());
       worker = startFindingsWorker({
         connection,
@@ -80,8 +87,15 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
     const intakeCounts: Record<string, number> = {};
     if (roles.http) {
       const producer: Redis = producerConnection(env.REDIS_URL);
-      producer.on("error", () => {}); // reported through /readyz and 503s, not as crashes
+      reportOutages(producer, logger, "intake");
       closers.push(async () => producer.disconnect());
+      // Start answering only once Redis is there, unless it is down: then 503 until it comes back.
+      if (!(await waitUntilReady(producer, 5_000))) {
+        logger.warn(
+          { redis: env.REDIS_URL },
+          "Redis is unreachable; POST /events answers 503 until it is back",
+        );
+      }
       const producerQueue = new ProducerQueue(producer, env.QUEUE_PREFIX);
       closers.push(() => producerQueue.close());
       const enqueuer = new BatchingEnqueuer(() => producerQueue.get());

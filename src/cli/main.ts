@@ -19,6 +19,7 @@ const program = new Command()
     "securityhub-governor: turns AWS Security Hub findings into owned, time-boxed cases.\n" +
       "Configuration comes from the environment (see .env.example); policy from WORKFLOWS_DIR.",
   )
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 program
@@ -76,6 +77,8 @@ program
 const cases = program
   .command("cases")
   .description("list cases (finding, control, severity, owner, status, SLA due)")
+  // `cases show ID --json`: options after `show` belong to `show`.
+  .enablePositionalOptions()
   .option("--json", "print JSON")
   .option("--owner <team>", "only cases owned by this team")
   .addOption(new Option("--status <status>", "only cases in this status").choices([...CASE_STATUSES]))

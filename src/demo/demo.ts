@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { casesTable } from "../cli/format-cases.js";
 import { type Env, loadEnv } from "../config/env.js";
+import { deleteQueueKeys } from "../queue/redis.js";
 import { startService } from "../service.js";
 import { listCases } from "../store/cases.js";
 import { type PrivateRedis, redisAnswers, redisServerOnPath, startPrivateRedis } from "./redis-server.js";
@@ -84,6 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out("Inspect one with `shgov cases show ID`; validate your policy with `shgov validate workflows/`.");
   } finally {
     await service.close();
+    await deleteQueueKeys(redisUrl, env.QUEUE_PREFIX).catch(() => {});
     await rm(dataDir, { recursive: true, force: true });
     await redis?.stop();
   }

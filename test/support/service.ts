@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { pino } from "pino";
 import { type Env, loadEnv } from "../../src/config/env.js";
+import { deleteQueueKeys as deleteKeysUnder } from "../../src/queue/redis.js";
 import { type RunningService, type ServiceRoles, startService } from "../../src/service.js";
 import { REPO_ROOT } from "./events.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
@@ -32,22 +32,9 @@ export function uniquePrefix(): string {
   return `shgov-test-${randomBytes(5).toString("hex")}`;
 }
 
-/** Deletes every key under a BullMQ prefix, so tests leave the shared Redis as they found it. */
+/** Deletes a test's queue keys; Redis may be gone on purpose in an outage test. */
 export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on("error", () => {});
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } catch {
-    // Redis may be gone on purpose in an outage test.
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeysUnder(redisUrl, prefix).catch(() => {});
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {

@@ -1,0 +1,187 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getCase } from "../../src/store/cases.js";
+import { listDeadLetters } from "../../src/store/dead-letters.js";
+import {
+  asffEvent,
+  eksAsffEvent,
+  eksOcsfEvent,
+  FIXTURES,
+  readJson,
+  realAsffEvent,
+  realCustomActionEvent,
+  wrapAsff,
+} from "../support/events.js";
+import { eventually, postEvent } from "../support/http.js";
+import { startTestService, TEST_API_KEY, type TestService } from "../support/service.js";
+
+let t: TestService;
+const post = (body: unknown, options: Parameters<typeof postEvent>[2] = {}) =>
+  postEvent(t.url, body, { apiKey: TEST_API_KEY, ...options });
+
+async function lastDeadLetter() {
+  const [letter] = await listDeadLetters(t.service.db, 1);
+  return letter;
+}
+
+beforeAll(async () => {
+  t = await startTestService({ store: "postgres" });
+});
+afterAll(async () => t.stop());
+
+describe("POST /events: accepted envelopes", () => {
+  const kinds: [string, () => unknown][] = [
+    ["ASFF Findings - Imported (real EC2.7 event)", realAsffEvent],
+    ["ASFF Custom Action (real event)", realCustomActionEvent],
+    [
+      "ASFF GuardDuty finding (real, wrapped)",
+      () => wrapAsff(readJson(join(FIXTURES, "03-guardduty-asff-finding.finding-only.json"))),
+    ],
+    [
+      "ASFF Inspector finding (real, wrapped)",
+      () => wrapAsff(readJson(join(FIXTURES, "04-inspector-asff-finding.finding-only.json"))),
+    ],
+    ["ASFF EKS.2 of an EKS 1.31 cluster", eksAsffEvent],
+    ["OCSF Findings Imported V2 (EKS.2)", eksOcsfEvent],
+  ];
+  it.each(kinds)("%s: 202, then a case exists", async (_name, make) => {
+    const event = make() as { detail: { findings: Record<string, unknown>[] } };
+    const response = await post(event);
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({
+      accepted: 1,
+      jobIds: [expect.stringMatching(/^obs-[0-9a-f]{64}$/)],
+    });
+    const raw = event.detail.findings[0] as { Id?: string; finding_info?: { uid: string } };
+    const id = raw.Id ?? raw.finding_info?.uid ?? "";
+    const detail = await eventually(
+      async () => (await getCase(t.service.db, id)) ?? undefined,
+      20_000,
+      `case ${id}`,
+    );
+    expect(detail.events.map((e) => e.type)).toEqual(["case.opened", "finding.observed"]);
+  });
+});
+
+describe("POST /events: every bad input gets its status and a clear error", () => {
+  it("no key: 401 and nothing kept", async () => {
+    const before = await lastDeadLetter();
+    const response = await postEvent(t.url, realAsffEvent(), { apiKey: null });
+    expect(response).toEqual({
+      status: 401,
+      body: { error: "unauthorized", message: "missing x-api-key header" },
+    });
+    expect((await lastDeadLetter())?.id).toBe(before?.id);
+  });
+
+  it("wrong key: 401", async () => {
+    const response = await postEvent(t.url, realAsffEvent(), { apiKey: "wrong" });
+    expect(response).toEqual({ status: 401, body: { error: "unauthorized", message: "invalid x-api-key" } });
+  });
+
+  it("bad JSON: 400 invalid_json, body kept as a dead letter", async () => {
+    const response = await post(null, { raw: '{"detail-type": "Security Hub Findings - Imported",' });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: "invalid_json", field: "(body)" });
+    expect(String(response.body.message)).toMatch(/^body is not valid JSON: /);
+    const letter = await lastDeadLetter();
+    expect(letter).toMatchObject({
+      id: response.body.deadLetterId,
+      reason: "invalid_json",
+      body: '{"detail-type": "Security Hub Findings - Imported",',
+    });
+  });
+
+  it("wrong content type: 415, body kept", async () => {
+    const body = JSON.stringify(realAsffEvent());
+    const response = await post(null, { raw: body, contentType: "text/plain" });
+    expect(response.status).toBe(415);
+    expect(response.body).toMatchObject({
+      error: "unsupported_media_type",
+      message: 'Content-Type must be application/json, got "text/plain"',
+      field: "content-type",
+    });
+    expect(await lastDeadLetter()).toMatchObject({
+      id: response.body.deadLetterId,
+      contentType: "text/plain",
+      body,
+    });
+  });
+
+  it("unknown detail-type: 400 naming the accepted ones, body kept", async () => {
+    const response = await post({ ...realAsffEvent(), "detail-type": "AWS API Call via CloudTrail" });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: "invalid_event", field: "detail-type" });
+    expect(response.body.message).toBe(
+      'detail-type: unsupported detail-type "AWS API Call via CloudTrail"; accepted: "Security Hub Findings - Imported", "Findings Imported V2", "Security Hub Findings - Custom Action"',
+    );
+    expect((await lastDeadLetter())?.id).toBe(response.body.deadLetterId);
+  });
+
+  it("a missing field: 400 naming it, body kept", async () => {
+    const event = asffEvent() as { detail: { findings: Record<string, unknown>[] } };
+    delete event.detail.findings[0]?.AwsAccountId;
+    const response = await post(event);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      error: "invalid_event",
+      field: "detail.findings[0].AwsAccountId",
+      message: "detail.findings[0].AwsAccountId: Invalid input: expected string, received undefined",
+    });
+    const letter = await lastDeadLetter();
+    expect(letter?.errors).toEqual([
+      {
+        field: "detail.findings[0].AwsAccountId",
+        message: "Invalid input: expected string, received undefined",
+      },
+    ]);
+    expect(JSON.parse(letter?.body ?? "{}")).toEqual(event);
+  });
+
+  it("a mistyped field: 400 naming it", async () => {
+    const event = asffEvent() as { detail: { findings: Record<string, unknown>[] } };
+    (event.detail.findings[0] as Record<string, unknown>).Resources = "arn:aws:s3:::bucket";
+    const response = await post(event);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      field: "detail.findings[0].Resources",
+      message: "detail.findings[0].Resources: Invalid input: expected array, received string",
+    });
+  });
+
+  it("an oversized body: 413, its head kept and marked truncated", async () => {
+    const event = asffEvent() as { detail: { findings: Record<string, unknown>[] } };
+    (event.detail.findings[0] as Record<string, unknown>).Description = "x".repeat(1_100_000);
+    const response = await post(event);
+    expect(response.status).toBe(413);
+    expect(response.body).toMatchObject({ error: "payload_too_large" });
+    expect(String(response.body.message)).toMatch(/^body of \d+ bytes is over the 1048576-byte limit$/);
+    const letter = await lastDeadLetter();
+    expect(letter).toMatchObject({
+      id: response.body.deadLetterId,
+      reason: "payload_too_large",
+      truncated: true,
+    });
+    expect(letter?.body.length).toBe(64 * 1024);
+  });
+
+  it("a wrong method or path: 405 and 404", async () => {
+    expect((await fetch(`${t.url}/events`)).status).toBe(405);
+    expect((await fetch(`${t.url}/nope`)).status).toBe(404);
+  });
+});
+
+describe("health", () => {
+  it("/healthz answers while the process is up, /readyz checks Redis and the database", async () => {
+    expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${t.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: [
+        { name: "redis", ok: true },
+        { name: "database", ok: true },
+      ],
+    });
+  });
+});

@@ -1,0 +1,25 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT } from "./events.js";
+
+/** `shgov serve --role worker` as a child process, so a test can kill it for real. */
+export function spawnWorker(env: Record<string, string>): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "--role", "worker"],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  child.stderr?.on("data", (chunk: Buffer) => {
+    if (process.env.SHGOV_TEST_VERBOSE) process.stderr.write(chunk);
+  });
+  return child;
+}
+
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
