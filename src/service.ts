@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Env } from "./config/env.js";
@@ -20,6 +19,7 @@ import {
   waitUntilReady,
   workerConnection,
 } from "./queue/redis.js";
+import { startWorkerThread } from "./queue/worker-thread.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
@@ -66,12 +66,14 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
     const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
     closers.push(() => db.close());
 
-    let worker: Worker | null = null;
-    if (roles.worker) {
+    if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD) {
+      const thread = startWorkerThread(env, logger);
+      closers.push(() => thread.close());
+    } else if (roles.worker) {
       const connection = workerConnection(env.REDIS_URL);
       reportOutages(connection, logger, "worker");
       closers.push(async () => connection.disconnect());
-      worker = startFindingsWorker({
+      const worker = startFindingsWorker({
         connection,
         prefix: env.QUEUE_PREFIX,
         db,
@@ -80,7 +82,7 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
         concurrency: env.WORKER_CONCURRENCY,
         lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       });
-      closers.push(() => (worker as Worker).close());
+      closers.push(() => worker.close());
     }
 
     let server: Server | null = null;

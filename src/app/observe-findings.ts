@@ -1,83 +1,143 @@
+import type { Case } from "../engine/case.js";
 import { applyEvents, decide } from "../engine/decide.js";
+import type { Finding } from "../engine/finding.js";
 import type { Policy } from "../engine/policy.js";
 import type { Observation } from "../intake/envelope.js";
-import { appendAuditEvents } from "../store/audit-log.js";
-import { loadCase, saveCase } from "../store/cases.js";
+import { type AuditRow, auditRows, insertAuditRows } from "../store/audit-log.js";
+import { loadCases, saveCases } from "../store/cases.js";
 import type { Database, Sql } from "../store/database.js";
 
 export type ObservationOutcome = "applied" | "stale" | "duplicate";
 
 /**
- * The shell around the engine for findings: per observation, under a lock on the finding, it
- * loads the case, asks the engine, and writes the observation key, the finding, the audit events
- * and the case projection. Redelivered observations (same key) change nothing.
+ * The shell around the engine for findings. For a batch of observations, in one transaction and
+ * with a constant number of statements whatever the batch size: lock the findings, skip the
+ * observations already recorded (redeliveries), load the cases, ask the engine for each
+ * observation in turn, then write the observation keys, the newest version of each finding, the
+ * audit events and the case projections.
  */
-export async function observeFinding(
+export async function observeBatch(
   tx: Sql,
   policy: Policy,
-  observation: Observation,
-  now: Date,
-): Promise<ObservationOutcome> {
-  const { finding } = observation;
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [finding.id]);
-  const seen = await tx.query("SELECT 1 FROM observations WHERE key = $1", [observation.key]);
-  if (seen.length > 0) return "duplicate";
-
-  const stored = await loadCase(tx, finding.id);
-  const decision = decide(
-    stored?.state ?? null,
-    {
-      type: "finding_observed",
-      observationKey: observation.key,
-      eventId: observation.eventId,
-      detailType: observation.detailType,
-      customAction: observation.customAction?.name ?? null,
-      finding,
-    },
-    policy,
-    now,
+  observations: Observation[],
+  now: () => Date,
+): Promise<ObservationOutcome[]> {
+  const findingIds = [...new Set(observations.map((o) => o.finding.id))].sort();
+  // Sorted, so that two workers' batches always lock in the same order and cannot deadlock.
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest($1::text[]) AS id ORDER BY id", [
+    findingIds,
+  ]);
+  const seenRows = await tx.query<{ key: string }>(
+    "SELECT key FROM observations WHERE key = ANY($1::text[])",
+    [observations.map((o) => o.key)],
   );
+  const seen = new Set(seenRows.map((row) => row.key));
+  const stored = await loadCases(tx, findingIds);
+  const cases = new Map<string, Case | null>(findingIds.map((id) => [id, stored.get(id)?.state ?? null]));
+  const heads = new Map<string, string | null>(
+    findingIds.map((id) => [id, stored.get(id)?.auditHead ?? null]),
+  );
+
+  const outcomes: ObservationOutcome[] = [];
+  const newObservations: { observation: Observation; stale: boolean; at: Date }[] = [];
+  const newestFindings = new Map<string, { finding: Finding; raw: unknown; at: Date }>();
+  const audit: AuditRow[] = [];
+  const changed = new Set<string>();
+  for (const observation of observations) {
+    if (seen.has(observation.key)) {
+      outcomes.push("duplicate");
+      continue;
+    }
+    seen.add(observation.key);
+    const { finding } = observation;
+    const at = now();
+    const current = cases.get(finding.id) ?? null;
+    const decision = decide(
+      current,
+      {
+        type: "finding_observed",
+        observationKey: observation.key,
+        eventId: observation.eventId,
+        detailType: observation.detailType,
+        customAction: observation.customAction?.name ?? null,
+        finding,
+      },
+      policy,
+      at,
+    );
+    const next = applyEvents(current, decision.events);
+    if (!next) throw new Error(`engine produced no case for finding ${finding.id}`);
+    const rows = auditRows(
+      next.id,
+      (current?.version ?? 0) + 1,
+      heads.get(finding.id) ?? null,
+      decision.events,
+    );
+    audit.push(...rows);
+    heads.set(finding.id, rows.at(-1)?.hash ?? heads.get(finding.id) ?? null);
+    cases.set(finding.id, next);
+    changed.add(finding.id);
+    newObservations.push({ observation, stale: !decision.findingIsNewer, at });
+    if (decision.findingIsNewer) newestFindings.set(finding.id, { finding, raw: observation.raw, at });
+    outcomes.push(decision.findingIsNewer ? "applied" : "stale");
+  }
+  if (newObservations.length === 0) return outcomes;
+
   await tx.query(
     `INSERT INTO observations (key, finding_id, event_id, detail_type, stale, received_at)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [observation.key, finding.id, observation.eventId, observation.detailType, !decision.findingIsNewer, now],
+     SELECT key, finding_id, event_id, detail_type, stale, received_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(key text, finding_id text, event_id text, detail_type text,
+                                              stale boolean, received_at timestamptz)`,
+    [
+      JSON.stringify(
+        newObservations.map(({ observation, stale, at }) => ({
+          key: observation.key,
+          finding_id: observation.finding.id,
+          event_id: observation.eventId,
+          detail_type: observation.detailType,
+          stale,
+          received_at: at.toISOString(),
+        })),
+      ),
+    ],
   );
-  if (decision.findingIsNewer) {
+  if (newestFindings.size > 0) {
     await tx.query(
       `INSERT INTO findings (id, product_arn, format, updated_at, processed_at, finding, raw, stored_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)
+       SELECT id, product_arn, format, updated_at, processed_at, finding, raw, stored_at
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, product_arn text, format text, updated_at timestamptz,
+                                                processed_at timestamptz, finding jsonb, raw jsonb, stored_at timestamptz)
        ON CONFLICT (id) DO UPDATE SET product_arn = EXCLUDED.product_arn, format = EXCLUDED.format,
          updated_at = EXCLUDED.updated_at, processed_at = EXCLUDED.processed_at, finding = EXCLUDED.finding,
          raw = EXCLUDED.raw, stored_at = EXCLUDED.stored_at`,
       [
-        finding.id,
-        finding.productArn,
-        finding.format,
-        finding.updatedAt,
-        finding.processedAt,
-        JSON.stringify(finding),
-        JSON.stringify(observation.raw),
-        now,
+        JSON.stringify(
+          [...newestFindings.values()].map(({ finding, raw, at }) => ({
+            id: finding.id,
+            product_arn: finding.productArn,
+            format: finding.format,
+            updated_at: finding.updatedAt,
+            processed_at: finding.processedAt,
+            finding,
+            raw,
+            stored_at: at.toISOString(),
+          })),
+        ),
       ],
     );
   }
-  const next = applyEvents(stored?.state ?? null, decision.events);
-  if (!next) throw new Error(`engine produced no case for finding ${finding.id}`);
-  const head = await appendAuditEvents(
+  await insertAuditRows(tx, audit);
+  await saveCases(
     tx,
-    next.id,
-    (stored?.state.version ?? 0) + 1,
-    stored?.auditHead ?? null,
-    decision.events,
+    [...changed].map((id) => ({ state: cases.get(id) as Case, auditHead: heads.get(id) ?? "" })),
   );
-  await saveCase(tx, next, head ?? "");
-  return decision.findingIsNewer ? "applied" : "stale";
+  return outcomes;
 }
 
 /**
- * Applies a batch in one transaction (group commit: one commit for many findings). When the
- * batch fails, each observation is retried in its own transaction so one bad finding cannot
- * hold back the others; its own error is returned in its place.
+ * Applies a batch in one transaction (group commit). When the batch fails, each observation is
+ * retried in a transaction of its own so that one bad finding cannot hold back the others; its
+ * error is returned in its place.
  */
 export async function observeFindings(
   db: Database,
@@ -85,31 +145,19 @@ export async function observeFindings(
   observations: Observation[],
   now: () => Date,
 ): Promise<(ObservationOutcome | Error)[]> {
-  // Locks are taken in finding-id order so that two workers' batches cannot deadlock.
-  const order = observations.map((_, index) => index);
-  order.sort((a, b) => compareIds(observations[a]?.finding.id ?? "", observations[b]?.finding.id ?? ""));
   try {
-    return await db.transaction(async (tx) => {
-      const outcomes: ObservationOutcome[] = new Array(observations.length);
-      for (const index of order) {
-        outcomes[index] = await observeFinding(tx, policy, observations[index] as Observation, now());
-      }
-      return outcomes;
-    });
+    return await db.transaction((tx) => observeBatch(tx, policy, observations, now));
   } catch (batchError) {
     if (observations.length === 1) return [batchError as Error];
     const outcomes: (ObservationOutcome | Error)[] = [];
     for (const observation of observations) {
       try {
-        outcomes.push(await db.transaction((tx) => observeFinding(tx, policy, observation, now())));
+        const [outcome] = await db.transaction((tx) => observeBatch(tx, policy, [observation], now));
+        outcomes.push(outcome ?? new Error("no outcome"));
       } catch (error) {
         outcomes.push(error as Error);
       }
     }
     return outcomes;
   }
-}
-
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -50,7 +50,14 @@ export const envSchema = z.object({
       .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only (BullMQ forbids ':')")
       .default("shgov"),
   ),
-  WORKER_CONCURRENCY: intInRange(1, 1000, 64),
+  WORKER_CONCURRENCY: intInRange(1, 1000, 256),
+  WORKER_THREAD: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false"], { error: "expected true or false" })
+      .default("true")
+      .transform((value) => value === "true"),
+  ),
   WORKER_LOCK_DURATION_MS: intInRange(1000, 600_000, 30_000),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,

@@ -32,7 +32,7 @@ const envelopeSchema = z.looseObject({
 
 /** One finding as it leaves intake: normalized, with its raw payload and an idempotency key. */
 export interface Observation {
-  /** sha256 of the detail-type and the canonical raw finding: the same version always has the same key. */
+  /** sha256 of the detail-type and the canonical normalized finding: the same version always has the same key. */
   key: string;
   eventId: string;
   detailType: string;
@@ -43,9 +43,13 @@ export interface Observation {
 
 export type ParseResult = { ok: true; observations: Observation[] } | { ok: false; errors: FieldError[] };
 
-function observationKey(detailType: string, customAction: string | null, raw: unknown): string {
+/**
+ * The normalized finding holds every field that makes a version (times, statuses, severity,
+ * resources), and is a quarter of the raw payload's size: hashing it keeps intake cheap.
+ */
+function observationKey(detailType: string, customAction: string | null, finding: Finding): string {
   return createHash("sha256")
-    .update(`${detailType}\n${customAction ?? ""}\n${canonicalJson(raw)}`)
+    .update(`${detailType}\n${customAction ?? ""}\n${canonicalJson(finding)}`)
     .digest("hex");
 }
 
@@ -92,7 +96,7 @@ export function parseEnvelope(body: unknown): ParseResult {
       ? normalizeOcsf(parsed.data as OcsfFinding, context)
       : normalizeAsff(parsed.data as AsffFinding, context);
     observations.push({
-      key: observationKey(event["detail-type"], customAction?.name ?? null, raw),
+      key: observationKey(event["detail-type"], customAction?.name ?? null, finding),
       eventId: event.id,
       detailType: event["detail-type"],
       customAction,

@@ -6,45 +6,54 @@ export interface StoredCase {
   auditHead: string;
 }
 
-/** Loads a case for change; the caller holds the per-finding lock. */
-export async function loadCase(tx: Sql, id: string): Promise<StoredCase | null> {
-  const rows = await tx.query<{ state: Case; audit_head: string }>(
-    "SELECT state, audit_head FROM cases WHERE id = $1",
-    [id],
+/** Loads cases for change; the caller holds the per-finding locks. */
+export async function loadCases(tx: Sql, ids: string[]): Promise<Map<string, StoredCase>> {
+  const rows = await tx.query<{ id: string; state: Case; audit_head: string }>(
+    "SELECT id, state, audit_head FROM cases WHERE id = ANY($1::text[])",
+    [ids],
   );
-  const row = rows[0];
-  return row ? { state: row.state, auditHead: row.audit_head } : null;
+  return new Map(rows.map((row) => [row.id, { state: row.state, auditHead: row.audit_head }]));
 }
 
-/** Writes the case projection: queryable columns plus the whole state as JSON. */
-export async function saveCase(tx: Sql, state: Case, auditHead: string): Promise<void> {
+/** Writes case projections in one statement: queryable columns plus the whole state as JSON. */
+export async function saveCases(tx: Sql, cases: StoredCase[]): Promise<void> {
+  if (cases.length === 0) return;
   await tx.query(
     `INSERT INTO cases (id, control_id, severity, title, account_id, region, resource_id, owner_team,
        counterpart_team, status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb)
+     SELECT id, control_id, severity, title, account_id, region, resource_id, owner_team, counterpart_team,
+            status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, control_id text, severity text, title text,
+              account_id text, region text, resource_id text, owner_team text, counterpart_team text,
+              status text, sla_due_at timestamptz, next_due_at timestamptz, opened_at timestamptz,
+              updated_at timestamptz, version integer, audit_head text, state jsonb)
      ON CONFLICT (id) DO UPDATE SET control_id = EXCLUDED.control_id, severity = EXCLUDED.severity,
        title = EXCLUDED.title, resource_id = EXCLUDED.resource_id, owner_team = EXCLUDED.owner_team,
        counterpart_team = EXCLUDED.counterpart_team, status = EXCLUDED.status, sla_due_at = EXCLUDED.sla_due_at,
        next_due_at = EXCLUDED.next_due_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
        audit_head = EXCLUDED.audit_head, state = EXCLUDED.state`,
     [
-      state.id,
-      state.controlId,
-      state.severity,
-      state.title,
-      state.accountId,
-      state.region,
-      state.resourceId,
-      state.owner,
-      state.counterpart,
-      state.status,
-      state.slaDueAt,
-      null,
-      state.openedAt,
-      state.updatedAt,
-      state.version,
-      auditHead,
-      JSON.stringify(state),
+      JSON.stringify(
+        cases.map(({ state, auditHead }) => ({
+          id: state.id,
+          control_id: state.controlId,
+          severity: state.severity,
+          title: state.title,
+          account_id: state.accountId,
+          region: state.region,
+          resource_id: state.resourceId,
+          owner_team: state.owner,
+          counterpart_team: state.counterpart,
+          status: state.status,
+          sla_due_at: state.slaDueAt,
+          next_due_at: null,
+          opened_at: state.openedAt,
+          updated_at: state.updatedAt,
+          version: state.version,
+          audit_head: auditHead,
+          state,
+        })),
+      ),
     ],
   );
 }

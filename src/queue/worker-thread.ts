@@ -1,0 +1,86 @@
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { Logger } from "pino";
+import type { Env } from "../config/env.js";
+import { createLogger } from "../log.js";
+import { loadPolicyDir } from "../policy/load.js";
+import { openStore } from "../store/open.js";
+import { startFindingsWorker } from "./findings-worker.js";
+import { reportOutages, workerConnection } from "./redis.js";
+
+/**
+ * The findings worker on a thread of its own, so that HTTP intake and the worker use two cores.
+ * Only with PostgreSQL: embedded PGlite admits one connection, held by the main thread.
+ */
+export interface WorkerThreadHandle {
+  close(): Promise<void>;
+}
+
+/**
+ * Run from the TypeScript sources (tsx: tests, `npm run demo`), a thread does not inherit the
+ * loader hooks, so it registers tsx itself before importing this file.
+ */
+function spawnThread(data: { env: Env }): Worker {
+  const url = new URL(import.meta.url);
+  if (!url.pathname.endsWith(".ts")) return new Worker(url, { workerData: data });
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
+}
+
+export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle {
+  let closing = false;
+  let thread: Worker;
+  const start = () => {
+    thread = spawnThread({ env });
+    thread.on("error", (error) => logger.error({ err: error }, "findings worker thread failed"));
+    thread.on("exit", (code) => {
+      if (closing) return;
+      // Jobs it held are taken up again after their lock expires; nothing is lost.
+      logger.error({ code }, "findings worker thread exited; restarting in 1 s");
+      setTimeout(() => {
+        if (!closing) start();
+      }, 1_000);
+    });
+  };
+  start();
+  return {
+    close() {
+      closing = true;
+      return new Promise<void>((resolve) => {
+        thread.once("exit", () => resolve());
+        thread.postMessage("close");
+      });
+    },
+  };
+}
+
+async function runInThread(env: Env): Promise<void> {
+  const logger = createLogger(env.LOG_LEVEL, "shgov-worker");
+  const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
+  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  const connection = workerConnection(env.REDIS_URL);
+  reportOutages(connection, logger, "worker");
+  const worker = startFindingsWorker({
+    connection,
+    prefix: env.QUEUE_PREFIX,
+    db,
+    policy,
+    logger,
+    concurrency: env.WORKER_CONCURRENCY,
+    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  });
+  parentPort?.on("message", async (message) => {
+    if (message !== "close") return;
+    await worker.close();
+    connection.disconnect();
+    await db.close();
+    process.exit(0);
+  });
+}
+
+if (!isMainThread && workerData?.env) {
+  runInThread(workerData.env as Env).catch((error) => {
+    process.stderr.write(`findings worker thread: ${(error as Error).stack}\n`);
+    process.exit(1);
+  });
+}
