@@ -11,14 +11,8 @@ import { createHttpServer, type Route } from "./http/server.js";
 import { handleEvents, type IntakeOutcome } from "./intake/http-intake.js";
 import { loadPolicyDir } from "./policy/load.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
-import { startFindingsWorker } from "./queue/findings-worker.js";
-import {
-  pingRedis,
-  producerConnection,
-  reportOutages,
-  waitUntilReady,
-  workerConnection,
-} from "./queue/redis.js";
+import { runFindingsWorker } from "./queue/findings-worker.js";
+import { pingRedis, producerConnection, reportOutages, waitUntilReady } from "./queue/redis.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
@@ -70,19 +64,7 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
       const thread = startWorkerThread(env, logger);
       closers.push(() => thread.close());
     } else if (roles.worker) {
-      const connection = workerConnection(env.REDIS_URL);
-      reportOutages(connection, logger, "worker");
-      closers.push(async () => connection.disconnect());
-      const worker = startFindingsWorker({
-        connection,
-        prefix: env.QUEUE_PREFIX,
-        db,
-        policy,
-        logger,
-        concurrency: env.WORKER_CONCURRENCY,
-        lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-      });
-      closers.push(() => worker.close());
+      closers.push(runFindingsWorker(env, db, policy, logger));
     }
 
     let server: Server | null = null;

@@ -2,11 +2,13 @@ import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type ObservationOutcome, observeFindings } from "../app/observe-findings.js";
+import type { Env } from "../config/env.js";
 import type { Policy } from "../engine/policy.js";
 import type { Observation } from "../intake/envelope.js";
 import type { Database } from "../store/database.js";
 import { FINDINGS_QUEUE, type FindingJobData } from "./findings-queue.js";
 import { GroupCommitter } from "./group-commit.js";
+import { reportOutages, workerConnection } from "./redis.js";
 
 export interface FindingsWorkerOptions {
   connection: Redis;
@@ -56,4 +58,31 @@ export function startFindingsWorker(
   });
   worker.on("error", (error) => options.logger.error({ err: error }, "findings worker error"));
   return worker;
+}
+
+/**
+ * The worker as the service runs it: its own Redis connection (outages logged once) and the
+ * settings from the environment. Returns the function that stops both.
+ */
+export function runFindingsWorker(
+  env: Pick<Env, "REDIS_URL" | "QUEUE_PREFIX" | "WORKER_CONCURRENCY" | "WORKER_LOCK_DURATION_MS">,
+  db: Database,
+  policy: Policy,
+  logger: Logger,
+): () => Promise<void> {
+  const connection = workerConnection(env.REDIS_URL);
+  reportOutages(connection, logger, "worker");
+  const worker = startFindingsWorker({
+    connection,
+    prefix: env.QUEUE_PREFIX,
+    db,
+    policy,
+    logger,
+    concurrency: env.WORKER_CONCURRENCY,
+    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  });
+  return async () => {
+    await worker.close();
+    connection.disconnect();
+  };
 }

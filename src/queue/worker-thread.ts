@@ -4,8 +4,7 @@ import type { Env } from "../config/env.js";
 import { createLogger } from "../log.js";
 import { loadPolicyDir } from "../policy/load.js";
 import { openStore } from "../store/open.js";
-import { startFindingsWorker } from "./findings-worker.js";
-import { reportOutages, workerConnection } from "./redis.js";
+import { runFindingsWorker } from "./findings-worker.js";
 
 /**
  * The findings worker on a thread of its own, so that HTTP intake and the worker use two cores.
@@ -58,21 +57,10 @@ async function runInThread(env: Env): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL, "shgov-worker");
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
   const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
-  const connection = workerConnection(env.REDIS_URL);
-  reportOutages(connection, logger, "worker");
-  const worker = startFindingsWorker({
-    connection,
-    prefix: env.QUEUE_PREFIX,
-    db,
-    policy,
-    logger,
-    concurrency: env.WORKER_CONCURRENCY,
-    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  });
+  const stopWorker = runFindingsWorker(env, db, policy, logger);
   parentPort?.on("message", async (message) => {
     if (message !== "close") return;
-    await worker.close();
-    connection.disconnect();
+    await stopWorker();
     await db.close();
     process.exit(0);
   });

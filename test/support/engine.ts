@@ -1,29 +1,17 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Case, type CaseEvent, evolve } from "../../src/engine/case.js";
 import { applyEvents, decide, type EngineInput } from "../../src/engine/decide.js";
 import type { Finding } from "../../src/engine/finding.js";
 import type { Policy } from "../../src/engine/policy.js";
 import { compilePolicy } from "../../src/policy/compile.js";
 import { parsePolicyText } from "../../src/policy/load.js";
+import { REPO_ROOT } from "./events.js";
 
-/** The example policy of DESIGN.md §4 in compiled form, for engine specs. */
-export function examplePolicy(overrides: string = ""): Policy {
-  const text = `version: 1
-teams:
-  platform: { slack_channel: C0PLATFORM, slack_usergroup: S0PLATFORM, leads: [U0PLATLEAD] }
-  security: { slack_channel: C0SECURITY, slack_usergroup: S0SECURITY, leads: [U0SECLEAD] }
-  leadership: { slack_channel: C0LEADERS, leads: [U0CISO] }
-routing:
-  - name: eks
-    match: { control_ids: [EKS.2] }
-    owner: platform
-    counterpart: security
-  - name: default
-    match: {}
-    owner: security
-    counterpart: platform
-slas: { CRITICAL: 7d, HIGH: 30d, MEDIUM: 90d, LOW: 180d }
-${overrides}`;
-  const { parsed, problems } = parsePolicyText("spec.yaml", text);
+/** The example policy of DESIGN.md §4 in compiled form, for engine specs; `extra` is appended. */
+export function examplePolicy(extra = ""): Policy {
+  const text = readFileSync(join(REPO_ROOT, "test/fixtures/policy/design-example.yaml"), "utf8") + extra;
+  const { parsed, problems } = parsePolicyText("design-example.yaml", text);
   if (!parsed) throw new Error(JSON.stringify(problems));
   const { policy, problems: compileProblems } = compilePolicy([parsed]);
   if (!policy) throw new Error(JSON.stringify(compileProblems));

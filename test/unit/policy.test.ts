@@ -8,43 +8,7 @@ import { loadPolicyDir, validatePolicyDir } from "../../src/policy/load.js";
 import { REPO_ROOT } from "../support/events.js";
 
 /** The example of DESIGN.md §4, verbatim. */
-const DESIGN_EXAMPLE = `version: 1
-teams:
-  platform: { slack_channel: C0PLATFORM, slack_usergroup: S0PLATFORM, leads: [U0PLATLEAD] }
-  security: { slack_channel: C0SECURITY, slack_usergroup: S0SECURITY, leads: [U0SECLEAD] }
-  leadership: { slack_channel: C0LEADERS, leads: [U0CISO] }
-routing:                      # first match wins
-  - name: eks
-    match: { control_ids: [EKS.2] }
-    owner: platform
-    counterpart: security
-  - name: default
-    match: {}
-    owner: security
-    counterpart: platform
-slas: { CRITICAL: 7d, HIGH: 30d, MEDIUM: 90d, LOW: 180d }   # INFORMATIONAL is not tracked
-escalation:
-  - { at: 50%, notify: [owner] }
-  - { at: 75%, notify: [owner, counterpart], mention_leads: true }
-  - { at: 100%, notify: [owner, counterpart, leadership], mention_leads: true, breach: true }
-suppression:
-  approver: counterpart       # the requester's team can never approve its own exception
-  max_duration: 90d
-  revert_to: NOTIFIED
-upgrade_dates:
-  - name: eks-version
-    match: { control_ids: [EKS.2] }
-    agree: [owner, counterpart]
-    must_be_before: end_of_standard_support
-    remind_before: [14d, 7d, 1d]
-notifications:
-  per_finding_min_severity: HIGH   # below this, findings go into a digest
-  digest_interval: 15m
-report:
-  schedule: "0 9 * * 1"
-  timezone: America/Sao_Paulo
-  channel: C0SECURITY
-`;
+const DESIGN_EXAMPLE = readFileSync(join(REPO_ROOT, "test/fixtures/policy/design-example.yaml"), "utf8");
 
 function policyDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "shgov-policy-"));
