@@ -26,16 +26,29 @@ function lineOf(
   return undefined;
 }
 
+/** `routing[1].owner` back to ["routing", 1, "owner"]. */
+function pathSegments(path: string): PropertyKey[] {
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) =>
+    m[2] !== undefined ? Number(m[2]) : (m[1] as string),
+  );
+}
+
+export interface ParsedText {
+  parsed: ParsedPolicyFile | null;
+  problems: PolicyProblem[];
+  /** The line of a YAML path in this file, for problems found after the schema stage. */
+  lineAt(path: string): number | undefined;
+}
+
 /** Parses and schema-checks one policy file's text. */
-export function parsePolicyText(
-  file: string,
-  text: string,
-): { parsed: ParsedPolicyFile | null; problems: PolicyProblem[] } {
+export function parsePolicyText(file: string, text: string): ParsedText {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const lineAt = (path: string) => (path ? lineOf(doc, counter, pathSegments(path)) : undefined);
   if (doc.errors.length > 0) {
     return {
       parsed: null,
+      lineAt,
       problems: doc.errors.map((error) => ({
         file,
         path: "",
@@ -48,6 +61,7 @@ export function parsePolicyText(
   if (!result.success) {
     return {
       parsed: null,
+      lineAt,
       problems: result.error.issues.map((issue) => ({
         file,
         path: formatPath(issue.path),
@@ -56,7 +70,7 @@ export function parsePolicyText(
       })),
     };
   }
-  return { parsed: { file, content: result.data }, problems: [] };
+  return { parsed: { file, content: result.data }, problems: [], lineAt };
 }
 
 /** Every problem in a policy directory; an empty list means it loads. */
@@ -82,15 +96,24 @@ export async function validatePolicyDir(
   }
   const parsed: ParsedPolicyFile[] = [];
   const problems: PolicyProblem[] = [];
+  const lines = new Map<string, ParsedText["lineAt"]>();
   for (const name of names) {
     const path = join(dir, name);
     const result = parsePolicyText(displayName(path), await readFile(path, "utf8"));
     problems.push(...result.problems);
+    lines.set(displayName(path), result.lineAt);
     if (result.parsed) parsed.push(result.parsed);
   }
   // Cross-references are only meaningful once every file passed the schema.
   if (problems.length > 0) return { policy: null, problems };
-  return compilePolicy(parsed);
+  const compiled = compilePolicy(parsed);
+  return {
+    policy: compiled.policy,
+    problems: compiled.problems.map((problem) => ({
+      ...problem,
+      line: problem.line ?? lines.get(problem.file)?.(problem.path),
+    })),
+  };
 }
 
 export async function loadPolicyDir(dir: string): Promise<Policy> {

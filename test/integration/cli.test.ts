@@ -28,7 +28,7 @@ describe("shgov validate", () => {
     const result = await runCli(["validate", dir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `${join(dir, "x.yaml")}: routing[0].owner: unknown team "platfrom"\n1 problem found\n`,
+      `${join(dir, "x.yaml")}: routing[0].owner: unknown team "platfrom" (line 7)\n1 problem found\n`,
     );
   });
 

@@ -185,3 +185,16 @@ describe("health", () => {
     });
   });
 });
+
+describe("the CLI's read API", () => {
+  it("refuses requests without the admin bearer token", async () => {
+    const response = await fetch(`${t.url}/api/cases`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error: "unauthorized",
+      message: "missing or invalid bearer token",
+    });
+    const wrong = await fetch(`${t.url}/api/cases`, { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+  });
+});

@@ -78,8 +78,8 @@ describe("policy files", () => {
       "owner: security\n    counterpart: platfrom",
     ).replace("    owner: platform\n", "    owner: platfrom\n");
     expect(await problemsOf({ "x.yaml": text })).toEqual([
-      'x.yaml: routing[0].owner: unknown team "platfrom"',
-      'x.yaml: routing[1].counterpart: unknown team "platfrom"',
+      'x.yaml: routing[0].owner: unknown team "platfrom" (line 9)',
+      'x.yaml: routing[1].counterpart: unknown team "platfrom" (line 14)',
     ]);
   });
 
@@ -115,13 +115,13 @@ describe("policy files", () => {
       .replace("America/Sao_Paulo", "Mars/Olympus")
       .replace("notify: [owner, counterpart, leadership]", "notify: [owner, counterpart, leaders]");
     expect(await problemsOf({ "x.yaml": text })).toEqual([
-      'x.yaml: routing[1].name: routing rule "eks" is defined twice',
-      "x.yaml: routing: the last routing rule must match every finding (match: {}) so that every finding gets an owner",
-      "x.yaml: escalation[1].at: steps must be in increasing order of at",
-      'x.yaml: escalation[2].notify[2]: unknown team "leaders"',
-      "x.yaml: suppression.approver: the owner cannot approve its own exceptions; use counterpart or another team",
+      'x.yaml: routing[1].name: routing rule "eks" is defined twice (line 11)',
+      "x.yaml: routing: the last routing rule must match every finding (match: {}) so that every finding gets an owner (line 7)",
+      "x.yaml: escalation[1].at: steps must be in increasing order of at (line 18)",
+      'x.yaml: escalation[2].notify[2]: unknown team "leaders" (line 19)',
+      "x.yaml: suppression.approver: the owner cannot approve its own exceptions; use counterpart or another team (line 21)",
       expect.stringMatching(/^x\.yaml: report\.schedule: invalid cron expression "0 9 \* \*"/),
-      'x.yaml: report.timezone: unknown time zone "Mars/Olympus"',
+      'x.yaml: report.timezone: unknown time zone "Mars/Olympus" (line 35)',
     ]);
   });
 
@@ -142,8 +142,8 @@ teams:
       "b.yaml": "version: 1\nslas: { HIGH: 1d }\nteams:\n  platform: { slack_channel: C0OTHER }\n",
     });
     expect(twice).toEqual([
-      'b.yaml: teams.platform: team "platform" is already defined in a.yaml',
-      "b.yaml: slas: slas is already defined in a.yaml",
+      'b.yaml: teams.platform: team "platform" is already defined in a.yaml (line 4)',
+      "b.yaml: slas: slas is already defined in a.yaml (line 2)",
     ]);
   });
 
