@@ -1,5 +1,8 @@
 /**
- * npm run bench:ingest [-- --events 20000 --concurrency 64 --store postgres|pglite --seconds 10]
+ * npm run bench:ingest [-- --events 20000 --concurrency 64 --worker-concurrency 256 --seconds 10 --rate 300]
+ *
+ * Runs against PostgreSQL (a throwaway database on BENCH_DATABASE_ADMIN_URL's server) and the
+ * Redis at REDIS_URL, under a queue prefix of its own that it deletes afterwards.
  *
  * 1. Ingest: posts N distinct findings over HTTP to a real `shgov serve` (a child process) and
  *    waits until the worker has committed all of them to the store.
@@ -28,7 +31,6 @@ const { values } = parseArgs({
     events: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "64" },
     "worker-concurrency": { type: "string", default: "256" },
-    store: { type: "string", default: "postgres" },
     seconds: { type: "string", default: "10" },
     rate: { type: "string", default: "300" },
   },
@@ -36,7 +38,6 @@ const { values } = parseArgs({
 const N = Number(values.events);
 const CONCURRENCY = Number(values.concurrency);
 const WORKER_CONCURRENCY = Number(values["worker-concurrency"]);
-const STORE = values.store === "pglite" ? "pglite" : "postgres";
 const LATENCY_SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -231,32 +232,21 @@ async function measureLatency(
 
 async function main() {
   const prefix = `shgov-bench-${run}`;
-  const database = STORE === "postgres" ? await createDatabase() : null;
-  const dataDir = join("/tmp", `shgov-bench-${run}`);
+  const database = await createDatabase();
   const port = await freePort();
   log(
-    `bench:ingest: ${N} events, client concurrency ${CONCURRENCY}, worker concurrency ${WORKER_CONCURRENCY}, store ${STORE}`,
+    `bench:ingest: ${N} events, client concurrency ${CONCURRENCY}, worker concurrency ${WORKER_CONCURRENCY}, PostgreSQL`,
   );
   const service = await startService(port, {
     REDIS_URL,
+    DATABASE_URL: database.url,
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-    ...(database ? { DATABASE_URL: database.url } : { DATABASE_URL: "", DATA_DIR: dataDir }),
   });
-  const db = database ? new pg.Client({ connectionString: database.url }) : null;
-  await db?.connect();
-  const countObservations = async () => {
-    if (db) return Number((await db.query("SELECT count(*)::int AS n FROM observations")).rows[0].n);
-    // PGlite belongs to the service process: ask it.
-    const lock = JSON.parse(
-      await (await import("node:fs/promises")).readFile(join(dataDir, "shgov.lock.json"), "utf8"),
-    );
-    const res = await fetch(`http://127.0.0.1:${port}/api/cases?limit=1`, {
-      headers: { authorization: `Bearer ${lock.adminToken}` },
-    });
-    void res.text();
-    throw new Error("the PGlite variant needs a count endpoint");
-  };
+  const db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  const countObservations = async () =>
+    Number((await db.query("SELECT count(*)::int AS n FROM observations")).rows[0].n);
   try {
     const ingest = await measureIngest(port, countObservations);
     const ingestRate = (N - ingest.rejected) / ingest.seconds;
@@ -281,7 +271,7 @@ async function main() {
     log(
       JSON.stringify({
         bench: "ingest",
-        store: STORE,
+        store: "postgres",
         events: N,
         concurrency: CONCURRENCY,
         workerConcurrency: WORKER_CONCURRENCY,
@@ -297,10 +287,10 @@ async function main() {
   } finally {
     service.kill("SIGTERM");
     await new Promise((resolve) => service.once("exit", resolve));
-    await db?.end();
+    await db.end();
     agent.destroy();
     await deleteQueueKeys(REDIS_URL, prefix);
-    await database?.drop();
+    await database.drop();
   }
 }
 
