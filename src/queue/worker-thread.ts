@@ -28,11 +28,14 @@ function spawnThread(data: { env: Env }): Worker {
 
 export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle {
   let closing = false;
+  let running = false;
   let thread: Worker;
   const start = () => {
     thread = spawnThread({ env });
+    running = true;
     thread.on("error", (error) => logger.error({ err: error }, "findings worker thread failed"));
     thread.on("exit", (code) => {
+      running = false;
       if (closing) return;
       // Jobs it held are taken up again after their lock expires; nothing is lost.
       logger.error({ code }, "findings worker thread exited; restarting in 1 s");
@@ -45,6 +48,8 @@ export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle 
   return {
     close() {
       closing = true;
+      // Between a crash and its restart there is no thread to stop.
+      if (!running) return Promise.resolve();
       return new Promise<void>((resolve) => {
         thread.once("exit", () => resolve());
         thread.postMessage("close");
