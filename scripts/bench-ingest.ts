@@ -245,6 +245,24 @@ async function main() {
   });
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
+  // Interrupted or not, the run leaves no database, queue keys or service behind.
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    if (service.exitCode === null) {
+      service.kill("SIGTERM");
+      await new Promise((resolve) => service.once("exit", resolve));
+    }
+    await db.end().catch(() => {});
+    agent.destroy();
+    await deleteQueueKeys(REDIS_URL, prefix);
+    await deleteQueueKeys(REDIS_URL, `shgov-bench-baseline-${run}`);
+    await database.drop();
+  };
+  process.once("SIGINT", () => {
+    void cleanup().finally(() => process.exit(130));
+  });
   const countObservations = async () =>
     Number((await db.query("SELECT count(*)::int AS n FROM observations")).rows[0].n);
   try {
@@ -285,12 +303,7 @@ async function main() {
       }),
     );
   } finally {
-    service.kill("SIGTERM");
-    await new Promise((resolve) => service.once("exit", resolve));
-    await db.end();
-    agent.destroy();
-    await deleteQueueKeys(REDIS_URL, prefix);
-    await database.drop();
+    await cleanup();
   }
 }
 
