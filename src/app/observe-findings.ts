@@ -23,10 +23,13 @@ export async function observeBatch(
   now: () => Date,
 ): Promise<ObservationOutcome[]> {
   const findingIds = [...new Set(observations.map((o) => o.finding.id))].sort();
-  // Sorted, so that two workers' batches always lock in the same order and cannot deadlock.
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext(id)) FROM unnest($1::text[]) AS id ORDER BY id", [
-    findingIds,
-  ]);
+  // Locks are taken in the order of the lock keys themselves (distinct hashes, sorted), so two
+  // batches always lock in the same order and cannot deadlock, even when two ids share a hash.
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(h)
+       FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($1::text[]) AS id) AS keys ORDER BY h`,
+    [findingIds],
+  );
   const seenRows = await tx.query<{ key: string }>(
     "SELECT key FROM observations WHERE key = ANY($1::text[])",
     [observations.map((o) => o.key)],

@@ -36,13 +36,14 @@ export function createHttpServer(routes: Route[], logger: Logger): Server {
       }
       return sendError(response, 404, "not_found", `no route for ${request.method} ${path}`);
     }
+    let params: string[];
     try {
-      const params = route.path.exec(path)?.slice(1) ?? [];
-      await route.handler(
-        request,
-        response,
-        params.map((p) => decodeURIComponent(p ?? "")),
-      );
+      params = (route.path.exec(path)?.slice(1) ?? []).map((p) => decodeURIComponent(p ?? ""));
+    } catch {
+      return sendError(response, 400, "bad_request", `malformed path ${path}`);
+    }
+    try {
+      await route.handler(request, response, params);
     } catch (error) {
       logger.error({ err: error, path, method: request.method }, "request failed");
       if (!response.headersSent) sendError(response, 500, "internal_error", "internal error");

@@ -6,6 +6,7 @@ import { sendError, sendJson } from "../http/respond.js";
 import { findingJobId } from "../queue/findings-queue.js";
 import type { DeadLetterInput } from "../store/dead-letters.js";
 import { type Observation, parseEnvelope } from "./envelope.js";
+import { storableBody, unstorableStrings } from "./storable-text.js";
 import type { FieldError } from "./zod-errors.js";
 
 export interface IntakeDeps {
@@ -68,7 +69,7 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
         reason,
         errors,
         contentType,
-        body: body.text,
+        body: storableBody(body.text),
         bodyBytes: body.bytes,
         truncated: body.oversized,
         receivedAt,
@@ -131,6 +132,11 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
       [{ field: "(body)", message: detail }],
       `body is not valid JSON: ${detail}`,
     );
+  }
+  const unstorable = unstorableStrings(json);
+  if (unstorable.length > 0) {
+    const first = unstorable[0] as FieldError;
+    return reject(400, "invalid_event", "invalid_event", unstorable, `${first.field}: ${first.message}`);
   }
   const parsed = parseEnvelope(json);
   if (!parsed.ok) {

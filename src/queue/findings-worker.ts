@@ -23,6 +23,7 @@ export interface FindingsWorkerOptions {
 }
 
 const MAX_BACKOFF_MS = 10 * 60_000;
+const CLOSE_GRACE_MS = 10_000;
 
 /** 1 s, 2 s, 4 s ... capped at 10 minutes: with 200 attempts, about a day of retries. */
 export function cappedBackoff(attemptsMade: number): number {
@@ -82,7 +83,17 @@ export function runFindingsWorker(
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
   });
   return async () => {
-    await worker.close();
+    // A graceful close waits for active jobs, which waits for Redis: during an outage it would
+    // hang, so after a while the worker is closed at once (its jobs run again elsewhere).
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      worker.close().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await worker.close(true).catch(() => {});
     connection.disconnect();
   };
 }

@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 /**
@@ -7,6 +8,8 @@ import { join } from "node:path";
  */
 export interface DataDirOwner {
   pid: number;
+  /** The pid means something only on its own host (two containers sharing a volume are both pid 1). */
+  host: string;
   /** Port of the service's HTTP API, or null for a CLI command holding the directory briefly. */
   port: number | null;
   adminToken: string | null;
@@ -15,6 +18,18 @@ export interface DataDirOwner {
 
 export class DataDirBusyError extends Error {
   override name = "DataDirBusyError";
+}
+
+function busyError(dataDir: string, owner: DataDirOwner | null): DataDirBusyError {
+  if (!owner) {
+    return new DataDirBusyError(`${dataDir} is being taken by another process at the same moment; try again`);
+  }
+  const where = owner.host && owner.host !== hostname() ? ` on host ${owner.host}` : "";
+  return new DataDirBusyError(
+    `${dataDir} is in use by process ${owner.pid}${where}${owner.port ? ` (shgov serve on port ${owner.port})` : ""}; ` +
+      "embedded PGlite allows one process per data directory: stop it, or set DATABASE_URL to use PostgreSQL" +
+      (where ? ` (if that host is gone, delete ${join(dataDir, LOCK_FILE)})` : ""),
+  );
 }
 
 const LOCK_FILE = "shgov.lock.json";
@@ -28,10 +43,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The live process holding the data directory, if any; a lock left by a dead process is ignored. */
+/**
+ * The process holding the data directory, if any. A lock left by a dead process of this host is
+ * ignored; one from another host is taken as held, since its pid cannot be checked from here.
+ */
 export async function readDataDirOwner(dataDir: string): Promise<DataDirOwner | null> {
   try {
     const owner = JSON.parse(await readFile(join(dataDir, LOCK_FILE), "utf8")) as DataDirOwner;
+    if (owner.host !== undefined && owner.host !== hostname()) return owner;
     return owner.pid !== process.pid && isAlive(owner.pid) ? owner : null;
   } catch {
     return null;
@@ -40,19 +59,29 @@ export async function readDataDirOwner(dataDir: string): Promise<DataDirOwner | 
 
 export async function acquireDataDir(
   dataDir: string,
-  owner: Omit<DataDirOwner, "pid" | "startedAt">,
+  owner: Omit<DataDirOwner, "pid" | "host" | "startedAt">,
 ): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, LOCK_FILE);
-  const current = await readDataDirOwner(dataDir);
-  if (current) {
-    throw new DataDirBusyError(
-      `${dataDir} is in use by process ${current.pid}${current.port ? ` (shgov serve on port ${current.port})` : ""}; ` +
-        "embedded PGlite allows one process per data directory: stop it, or set DATABASE_URL to use PostgreSQL",
-    );
+  const record: DataDirOwner = {
+    ...owner,
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+  };
+  // Created exclusively (wx), so two processes starting together cannot both take the directory.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(path, JSON.stringify(record), { mode: 0o600, flag: "wx" });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (attempt > 0) throw busyError(dataDir, null);
+      const current = await readDataDirOwner(dataDir);
+      if (current) throw busyError(dataDir, current);
+      await rm(path, { force: true }); // left by a process that is gone
+    }
   }
-  const record: DataDirOwner = { ...owner, pid: process.pid, startedAt: new Date().toISOString() };
-  await writeFile(path, JSON.stringify(record), { mode: 0o600 });
   return async () => {
     const now = await readFile(path, "utf8").catch(() => null);
     if (now && (JSON.parse(now) as DataDirOwner).pid === process.pid) await rm(path, { force: true });

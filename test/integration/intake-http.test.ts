@@ -198,3 +198,39 @@ describe("the CLI's read API", () => {
     expect(wrong.status).toBe(401);
   });
 });
+
+describe("POST /events: text PostgreSQL cannot store", () => {
+  it("a NUL character in a field: 400 naming it, body kept (NUL replaced), nothing queued to fail later", async () => {
+    const event = asffEvent({ id: "arn:test:nul" }) as { detail: { findings: Record<string, unknown>[] } };
+    (event.detail.findings[0] as Record<string, unknown>).Title = "bad\u0000title";
+    const response = await post(event);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      error: "invalid_event",
+      field: "detail.findings[0].Title",
+      message: "detail.findings[0].Title: contains a NUL character (\\u0000)",
+    });
+    const letter = await lastDeadLetter();
+    expect(letter?.id).toBe(response.body.deadLetterId);
+    expect(letter?.body).toContain("bad\\u0000title"); // JSON escape text, stored as is
+  });
+
+  it("a lone surrogate: 400 naming the field", async () => {
+    const raw = JSON.stringify(asffEvent({ id: "arn:test:surrogate" })).replace(
+      '"Title":"',
+      '"Title":"\\ud800',
+    );
+    const response = await post(null, { raw });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      field: "detail.findings[0].Title",
+      message: "detail.findings[0].Title: contains a lone UTF-16 surrogate",
+    });
+  });
+
+  it("a raw NUL byte in an unparseable body is kept as U+FFFD", async () => {
+    const response = await post(null, { raw: "{\u0000" });
+    expect(response.status).toBe(400);
+    expect((await lastDeadLetter())?.body).toBe("{\ufffd");
+  });
+});
