@@ -8,7 +8,7 @@ import type { Policy } from "./engine/policy.js";
 import { adminRoutes } from "./http/admin-api.js";
 import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
-import { handleEvents, type IntakeOutcome } from "./intake/http-intake.js";
+import { handleEvents } from "./intake/http-intake.js";
 import { loadPolicyDir } from "./policy/load.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { runFindingsWorker } from "./queue/findings-worker.js";
@@ -31,7 +31,6 @@ export interface RunningService {
   port: number | null;
   db: Database;
   policy: Policy;
-  intakeCounts: Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -68,7 +67,6 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
     }
 
     let server: Server | null = null;
-    const intakeCounts: Record<string, number> = {};
     if (roles.http) {
       const producer: Redis = producerConnection(env.REDIS_URL);
       reportOutages(producer, logger, "intake");
@@ -94,9 +92,6 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
               enqueue: (observations) => enqueuer.enqueue(observations),
               keepDeadLetter: (letter) => insertDeadLetter(db, letter),
               logger,
-              onOutcome: (outcome: IntakeOutcome) => {
-                intakeCounts[outcome] = (intakeCounts[outcome] ?? 0) + 1;
-              },
             }),
         },
         { method: "GET", path: /^\/healthz$/, handler: (_req, res) => sendJson(res, 200, { status: "ok" }) },
@@ -144,7 +139,7 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
       { port, store: db.kind, roles, workflows: env.WORKFLOWS_DIR, teams: Object.keys(policy.teams) },
       "securityhub-governor started",
     );
-    return { url: port ? `http://${host}:${port}` : null, port, db, policy, intakeCounts, close };
+    return { url: port ? `http://${host}:${port}` : null, port, db, policy, close };
   } catch (error) {
     await close();
     throw error;

@@ -14,6 +14,7 @@ export interface IntakeDeps {
   enqueue(observations: Observation[]): Promise<void>;
   keepDeadLetter(letter: DeadLetterInput): Promise<number>;
   logger: Logger;
+  /** Called once per request with how it ended; the seam for metrics. */
   onOutcome?(outcome: IntakeOutcome): void;
 }
 

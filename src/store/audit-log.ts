@@ -3,7 +3,8 @@ import type { CaseEvent } from "../engine/case.js";
 import { canonicalJson } from "../intake/canonical-json.js";
 import type { Sql } from "./database.js";
 
-export interface AuditRow {
+/** What an audit row says; its hash covers exactly this. */
+export interface AuditContent {
   caseId: string;
   seq: number;
   type: string;
@@ -11,23 +12,15 @@ export interface AuditRow {
   at: string;
   reason: string | null;
   data: unknown;
+}
+
+export interface AuditRow extends AuditContent {
   prevHash: string | null;
   hash: string;
 }
 
 /** The hash of one audit row: its content chained to the previous row of the same case. */
-export function auditHash(
-  prevHash: string | null,
-  row: {
-    caseId: string;
-    seq: number;
-    type: string;
-    actor: string;
-    at: string;
-    reason: string | null;
-    data: unknown;
-  },
-): string {
+export function auditHash(prevHash: string | null, row: AuditContent): string {
   return createHash("sha256")
     .update(`${prevHash ?? ""}\n${canonicalJson(row)}`)
     .digest("hex");
