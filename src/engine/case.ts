@@ -1,6 +1,8 @@
+import type { SlaClock } from "./clock.js";
+import { clockDueAt, pauseClock, resumeClock } from "./clock.js";
 import type { ComplianceStatus, Finding, RecordState, Severity, WorkflowStatus } from "./finding.js";
 
-/** One case per finding id: who owns it and by when it must be remediated. */
+/** One case per finding id: who owns it, by when it must be remediated, and what people decided. */
 export const CASE_STATUSES = [
   "open",
   "excepted",
@@ -17,6 +19,56 @@ export interface ObservedVersion {
   workflowStatus: WorkflowStatus;
   recordState: RecordState;
   complianceStatus: ComplianceStatus | null;
+}
+
+export interface Actor {
+  user: string;
+  team: string;
+}
+
+export interface ExceptionState {
+  id: string;
+  status: "requested" | "approved" | "rejected" | "expired";
+  requester: Actor;
+  justification: string;
+  expiresAt: string;
+  requestedAt: string;
+  decidedBy: Actor | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+}
+
+export interface DateProposal {
+  /** A calendar day, YYYY-MM-DD (UTC): the upgrade happens on that day. */
+  date: string;
+  proposedBy: Actor;
+  at: string;
+  /** Teams that accept this date so far; the proposer's team first. */
+  acceptedBy: Actor[];
+}
+
+export interface UpgradeState {
+  rule: string;
+  /** The teams that must all agree (resolved names). */
+  teams: string[];
+  /** The agreed date must be before this instant; null when nothing limits it. */
+  deadline: string | null;
+  deadlineSource: string;
+  eksVersion: string | null;
+  proposal: DateProposal | null;
+  agreed: { date: string; at: string; by: Actor[] } | null;
+  /** How many of the rule's reminders (earliest first) have been sent for the agreed date. */
+  remindersSent: number;
+  missed: boolean;
+}
+
+export interface SuppressionRecord {
+  blockedAt: string;
+  /** Who set SUPPRESSED, from GetFindingHistory (UpdateSource.Identity); null until known or when unknown. */
+  suppressedBy: string | null;
+  suppressedByType: string | null;
+  attributedAt: string | null;
+  blockedCount: number;
 }
 
 export interface Case {
@@ -37,7 +89,24 @@ export interface Case {
   status: CaseStatus;
   /** False when the severity has no SLA (INFORMATIONAL): the case is kept but has no clock. */
   tracked: boolean;
+  /** When the case must be remediated: the SLA deadline, or the agreed upgrade date once agreed. */
   slaDueAt: string | null;
+  sla: SlaClock | null;
+  /** How many escalation steps have fired. */
+  escalationLevel: number;
+  breachedAt: string | null;
+  exception: ExceptionState | null;
+  exceptionsRequested: number;
+  upgrade: UpgradeState | null;
+  suppression: SuppressionRecord | null;
+  /** The workflow status Security Hub holds as far as the bot knows (observed, or written by the bot). */
+  expectedWorkflowStatus: WorkflowStatus;
+  /** The last update the bot sent, to recognise it when it comes back as an event (loop guard). */
+  lastBotUpdate: { workflowStatus: WorkflowStatus; note: string } | null;
+  assignee: (Actor & { at: string }) | null;
+  resolvedAt: string | null;
+  timeToRemediateMs: number | null;
+  reopenedCount: number;
   firstObservedAt: string;
   openedAt: string;
   updatedAt: string;
@@ -58,7 +127,8 @@ export interface CaseOpened extends EventBase {
   owner: string;
   counterpart: string;
   routingRule: string;
-  slaDueAt: string | null;
+  sla: SlaClock | null;
+  upgrade: UpgradeState | null;
 }
 
 export interface FindingObserved extends EventBase {
@@ -69,6 +139,8 @@ export interface FindingObserved extends EventBase {
   customAction: string | null;
   /** True when an older version arrived after a newer one: recorded, but it changes nothing. */
   stale: boolean;
+  /** True when this is the bot's own BatchUpdateFindings coming back (loop guard): recorded, inert. */
+  ownUpdate: boolean;
   version: ObservedVersion;
   severity: Severity;
   title: string;
@@ -78,10 +150,140 @@ export interface SeverityChanged extends EventBase {
   type: "severity.changed";
   from: Severity;
   to: Severity;
-  slaDueAt: string | null;
+  sla: SlaClock | null;
 }
 
-export type CaseEvent = CaseOpened | FindingObserved | SeverityChanged;
+export interface SuppressionBlocked extends EventBase {
+  type: "suppression.blocked";
+  revertTo: WorkflowStatus;
+  note: string;
+}
+
+export interface SuppressionAccepted extends EventBase {
+  type: "suppression.accepted";
+  exceptionId: string;
+}
+
+export interface SuppressionAttributed extends EventBase {
+  type: "suppression.attributed";
+  suppressedBy: string | null;
+  suppressedByType: string | null;
+  suppressedAt: string | null;
+}
+
+export interface ExceptionRequested extends EventBase {
+  type: "exception.requested";
+  exceptionId: string;
+  requester: Actor;
+  justification: string;
+  expiresAt: string;
+}
+
+export interface ExceptionDecided extends EventBase {
+  type: "exception.approved" | "exception.rejected";
+  exceptionId: string;
+  by: Actor;
+  /** On approval, the workflow status and note the bot writes to Security Hub. */
+  note: string | null;
+}
+
+export interface ExceptionExpired extends EventBase {
+  type: "exception.expired";
+  exceptionId: string;
+  /** Set when the finding was suppressed under the exception and the bot re-opens it. */
+  reopenTo: WorkflowStatus | null;
+  note: string | null;
+}
+
+export interface DateProposed extends EventBase {
+  type: "date.proposed" | "date.countered";
+  date: string;
+  by: Actor;
+}
+
+export interface DateAccepted extends EventBase {
+  type: "date.accepted";
+  date: string;
+  by: Actor;
+}
+
+export interface DateAgreed extends EventBase {
+  type: "date.agreed" | "date.changed";
+  date: string;
+  previousDate: string | null;
+  by: Actor[];
+}
+
+export interface DateReminded extends EventBase {
+  type: "date.reminded";
+  date: string;
+  /** Reminders sent so far, including this one. */
+  remindersSent: number;
+}
+
+export interface DateMissed extends EventBase {
+  type: "date.missed";
+  date: string;
+}
+
+export interface Escalated extends EventBase {
+  type: "escalated";
+  level: number;
+  notify: string[];
+}
+
+export interface SlaBreached extends EventBase {
+  type: "sla.breached";
+  dueAt: string;
+}
+
+export interface CaseResolved extends EventBase {
+  type: "case.resolved";
+  timeToRemediateMs: number;
+}
+
+export interface CaseReopened extends EventBase {
+  type: "case.reopened";
+  sla: SlaClock | null;
+  upgrade: UpgradeState | null;
+}
+
+export interface CaseClaimed extends EventBase {
+  type: "case.claimed";
+  by: Actor;
+}
+
+export interface EffectFailed extends EventBase {
+  type: "effect.failed";
+  effect: string;
+  error: string;
+  /** For a failed workflow update: the status Security Hub still holds. */
+  workflowStatus: WorkflowStatus | null;
+}
+
+export type CaseEvent =
+  | CaseOpened
+  | FindingObserved
+  | SeverityChanged
+  | SuppressionBlocked
+  | SuppressionAccepted
+  | SuppressionAttributed
+  | ExceptionRequested
+  | ExceptionDecided
+  | ExceptionExpired
+  | DateProposed
+  | DateAccepted
+  | DateAgreed
+  | DateReminded
+  | DateMissed
+  | Escalated
+  | SlaBreached
+  | CaseResolved
+  | CaseReopened
+  | CaseClaimed
+  | EffectFailed;
+
+export type CaseEventType = CaseEvent["type"];
 
 export function observedVersion(finding: Finding): ObservedVersion {
   return {
@@ -93,43 +295,237 @@ export function observedVersion(finding: Finding): ObservedVersion {
   };
 }
 
-/** Applies one event to a case. `case.opened` is the only event valid without a case. */
-export function evolve(current: Case | null, event: CaseEvent): Case {
-  if (event.type === "case.opened") {
-    const { finding } = event;
-    const resource = finding.resources[0];
-    return {
-      id: finding.id,
-      findingId: finding.id,
-      productArn: finding.productArn,
-      format: finding.format,
-      controlId: finding.controlId,
-      title: finding.title,
-      severity: finding.severity,
-      accountId: finding.accountId,
-      region: finding.region,
-      resourceId: resource?.id ?? null,
-      resourceType: resource?.type ?? null,
-      owner: event.owner,
-      counterpart: event.counterpart,
-      routingRule: event.routingRule,
-      status: "open",
-      tracked: event.slaDueAt !== null,
-      slaDueAt: event.slaDueAt,
-      firstObservedAt: finding.firstObservedAt,
-      openedAt: event.at,
-      updatedAt: event.at,
-      latest: observedVersion(finding),
-      version: (current?.version ?? 0) + 1,
-    };
-  }
-  if (!current) throw new Error(`${event.type} needs an existing case`);
-  const next: Case = { ...current, updatedAt: event.at, version: current.version + 1 };
+/** True when an approved exception holds at `at`. */
+export function exceptionHolds(current: Case, at: string): boolean {
+  const exception = current.exception;
+  return exception?.status === "approved" && Date.parse(exception.expiresAt) > Date.parse(at);
+}
+
+/** The status follows from the facts, so it cannot drift from them. */
+function statusOf(c: Case): CaseStatus {
+  if (c.resolvedAt !== null) return "resolved";
+  if (c.exception?.status === "approved") return "excepted";
+  if (c.breachedAt !== null) return "breached";
+  if (c.upgrade) return c.upgrade.agreed ? "date_agreed" : "awaiting_date";
+  return "open";
+}
+
+/** The deadline shown for the case: the agreed upgrade date once agreed, else the SLA deadline. */
+function dueAtOf(c: Case): string | null {
+  if (c.upgrade?.agreed) return endOfDay(c.upgrade.agreed.date);
+  return c.sla ? clockDueAt(c.sla) : null;
+}
+
+/** The instant a calendar day (YYYY-MM-DD, UTC) ends. */
+export function endOfDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00.000Z`) + 86_400_000).toISOString();
+}
+
+function opened(event: CaseOpened, previousVersion: number): Case {
+  const { finding } = event;
+  const resource = finding.resources[0];
+  return {
+    id: finding.id,
+    findingId: finding.id,
+    productArn: finding.productArn,
+    format: finding.format,
+    controlId: finding.controlId,
+    title: finding.title,
+    severity: finding.severity,
+    accountId: finding.accountId,
+    region: finding.region,
+    resourceId: resource?.id ?? null,
+    resourceType: resource?.type ?? null,
+    owner: event.owner,
+    counterpart: event.counterpart,
+    routingRule: event.routingRule,
+    status: "open",
+    tracked: event.sla !== null,
+    slaDueAt: null,
+    sla: event.sla,
+    escalationLevel: 0,
+    breachedAt: null,
+    exception: null,
+    exceptionsRequested: 0,
+    upgrade: event.upgrade,
+    suppression: null,
+    expectedWorkflowStatus: finding.workflowStatus,
+    lastBotUpdate: null,
+    assignee: null,
+    resolvedAt: null,
+    timeToRemediateMs: null,
+    reopenedCount: 0,
+    firstObservedAt: finding.firstObservedAt,
+    openedAt: event.at,
+    updatedAt: event.at,
+    latest: observedVersion(finding),
+    version: previousVersion + 1,
+  };
+}
+
+function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
   switch (event.type) {
     case "finding.observed":
-      if (event.stale) return next;
-      return { ...next, latest: event.version, title: event.title };
+      if (event.stale) return c;
+      return {
+        ...c,
+        latest: event.version,
+        title: event.title,
+        expectedWorkflowStatus: event.version.workflowStatus,
+      };
     case "severity.changed":
-      return { ...next, severity: event.to, slaDueAt: event.slaDueAt, tracked: event.slaDueAt !== null };
+      return { ...c, severity: event.to, sla: event.sla, tracked: event.sla !== null };
+    case "suppression.blocked":
+      return {
+        ...c,
+        expectedWorkflowStatus: event.revertTo,
+        lastBotUpdate: { workflowStatus: event.revertTo, note: event.note },
+        suppression: {
+          blockedAt: event.at,
+          suppressedBy: null,
+          suppressedByType: null,
+          attributedAt: null,
+          blockedCount: (c.suppression?.blockedCount ?? 0) + 1,
+        },
+      };
+    case "suppression.accepted":
+      return c;
+    case "suppression.attributed":
+      if (!c.suppression) return c;
+      return {
+        ...c,
+        suppression: {
+          ...c.suppression,
+          suppressedBy: event.suppressedBy,
+          suppressedByType: event.suppressedByType,
+          attributedAt: event.at,
+        },
+      };
+    case "exception.requested":
+      return {
+        ...c,
+        exceptionsRequested: c.exceptionsRequested + 1,
+        exception: {
+          id: event.exceptionId,
+          status: "requested",
+          requester: event.requester,
+          justification: event.justification,
+          expiresAt: event.expiresAt,
+          requestedAt: event.at,
+          decidedBy: null,
+          decidedAt: null,
+          decisionReason: null,
+        },
+      };
+    case "exception.approved":
+    case "exception.rejected": {
+      if (!c.exception) return c;
+      const approved = event.type === "exception.approved";
+      return {
+        ...c,
+        exception: {
+          ...c.exception,
+          status: approved ? "approved" : "rejected",
+          decidedBy: event.by,
+          decidedAt: event.at,
+          decisionReason: event.reason,
+        },
+        // The SLA clock stops while the exception holds.
+        sla: approved && c.sla ? pauseClock(c.sla, event.at) : c.sla,
+        ...(approved && event.note
+          ? {
+              expectedWorkflowStatus: "SUPPRESSED",
+              lastBotUpdate: { workflowStatus: "SUPPRESSED", note: event.note },
+            }
+          : {}),
+      };
+    }
+    case "exception.expired": {
+      if (!c.exception) return c;
+      const wasApproved = c.exception.status === "approved";
+      return {
+        ...c,
+        exception: { ...c.exception, status: "expired" },
+        sla: wasApproved && c.sla ? resumeClock(c.sla, event.at) : c.sla,
+        ...(event.reopenTo && event.note
+          ? {
+              expectedWorkflowStatus: event.reopenTo,
+              lastBotUpdate: { workflowStatus: event.reopenTo, note: event.note },
+            }
+          : {}),
+      };
+    }
+    case "date.proposed":
+    case "date.countered":
+      if (!c.upgrade) return c;
+      return {
+        ...c,
+        upgrade: {
+          ...c.upgrade,
+          proposal: { date: event.date, proposedBy: event.by, at: event.at, acceptedBy: [event.by] },
+        },
+      };
+    case "date.accepted":
+      if (!c.upgrade?.proposal) return c;
+      return {
+        ...c,
+        upgrade: {
+          ...c.upgrade,
+          proposal: { ...c.upgrade.proposal, acceptedBy: [...c.upgrade.proposal.acceptedBy, event.by] },
+        },
+      };
+    case "date.agreed":
+    case "date.changed":
+      if (!c.upgrade) return c;
+      return {
+        ...c,
+        upgrade: {
+          ...c.upgrade,
+          proposal: null,
+          agreed: { date: event.date, at: event.at, by: event.by },
+          remindersSent: 0,
+          missed: false,
+        },
+      };
+    case "date.reminded":
+      if (!c.upgrade) return c;
+      return { ...c, upgrade: { ...c.upgrade, remindersSent: event.remindersSent } };
+    case "date.missed":
+      if (!c.upgrade) return c;
+      return { ...c, upgrade: { ...c.upgrade, missed: true } };
+    case "escalated":
+      return { ...c, escalationLevel: Math.max(c.escalationLevel, event.level) };
+    case "sla.breached":
+      return { ...c, breachedAt: c.breachedAt ?? event.at };
+    case "case.resolved":
+      return { ...c, resolvedAt: event.at, timeToRemediateMs: event.timeToRemediateMs };
+    case "case.reopened":
+      return {
+        ...c,
+        resolvedAt: null,
+        timeToRemediateMs: null,
+        reopenedCount: c.reopenedCount + 1,
+        sla: event.sla,
+        tracked: event.sla !== null,
+        escalationLevel: 0,
+        breachedAt: null,
+        upgrade: event.upgrade,
+      };
+    case "case.claimed":
+      return { ...c, assignee: { ...event.by, at: event.at } };
+    case "effect.failed":
+      return event.workflowStatus ? { ...c, expectedWorkflowStatus: event.workflowStatus } : c;
   }
+}
+
+/** Applies one event to a case. `case.opened` is the only event valid without a case. */
+export function evolve(current: Case | null, event: CaseEvent): Case {
+  let next: Case;
+  if (event.type === "case.opened") {
+    next = opened(event, current?.version ?? 0);
+  } else {
+    if (!current) throw new Error(`${event.type} needs an existing case`);
+    next = { ...applyEvent(current, event), updatedAt: event.at, version: current.version + 1 };
+  }
+  return { ...next, status: statusOf(next), slaDueAt: dueAtOf(next) };
 }

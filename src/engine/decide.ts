@@ -1,79 +1,112 @@
-import { type Case, type CaseEvent, evolve, observedVersion } from "./case.js";
-import { compareObservations, type Finding } from "./finding.js";
+import { type Case, type CaseEvent, evolve } from "./case.js";
+import { base, Decision, who } from "./decision.js";
+import type { Effect } from "./effects.js";
+import { decideException } from "./exceptions.js";
+import type { EngineInput, HumanInput } from "./inputs.js";
+import { observeFinding } from "./observe.js";
 import type { Policy } from "./policy.js";
-import { routeFinding } from "./routing.js";
-import { slaDeadline } from "./sla.js";
+import { membershipProblem } from "./teams.js";
+import { fireTimers } from "./timers.js";
+import { decideDate } from "./upgrade-dates.js";
 
-/** A new version of a finding arrived through intake. */
-export interface FindingObservedInput {
-  type: "finding_observed";
-  observationKey: string;
-  eventId: string;
-  detailType: string;
-  customAction: string | null;
-  finding: Finding;
-}
+export type { EngineInput } from "./inputs.js";
 
-export type EngineInput = FindingObservedInput;
-
-export interface Decision {
+export interface DecisionResult {
   events: CaseEvent[];
-  /** True when the finding version is newer than the one the case holds (the stored finding is replaced). */
+  effects: Effect[];
+  /** Set when a person asked for something the rules forbid: nothing happened, and this says why. */
+  rejection: string | null;
+  /** For observations: true when the version is newer than the one the case holds (the stored finding is replaced). */
   findingIsNewer: boolean;
 }
 
-const SECURITY_HUB = "aws:securityhub";
-
 /**
  * The engine's single entry point: what happens to a case given one input, the policy and the time.
- * Pure: it reads no clock and does no I/O; the shell persists the events it returns.
+ * Pure: it reads no clock and does no I/O; the shell stores the events and effects it returns, in
+ * one transaction.
  */
-export function decide(current: Case | null, input: EngineInput, policy: Policy, now: Date): Decision {
-  const at = now.toISOString();
-  const { finding } = input;
-  const events: CaseEvent[] = [];
-  const stale = current !== null && compareObservations(finding, current.latest) <= 0;
+export function decide(current: Case | null, input: EngineInput, policy: Policy, now: Date): DecisionResult {
+  const d = new Decision(current, now.toISOString());
+  let findingIsNewer = false;
+  if (input.type === "finding_observed") {
+    findingIsNewer = observeFinding(d, current, input, policy);
+  } else if (current === null) {
+    d.reject("there is no such case");
+  } else if (input.type === "timer_due") {
+    fireTimers(d, current, policy);
+  } else if (input.type === "human") {
+    const rejection = decideHuman(d, current, input, policy);
+    if (rejection !== undefined) d.reject(rejection);
+  } else if (input.type === "suppressor_found") {
+    attribute(d, current, input);
+  } else {
+    const stillHeld =
+      input.purpose === "apply_exception" ? current.latest.workflowStatus : ("SUPPRESSED" as const);
+    d.emit({
+      type: "effect.failed",
+      ...base(d.at, "securityhub-governor:dispatcher", input.error),
+      effect: `${input.effect}:${input.purpose}`,
+      error: input.error,
+      workflowStatus: stillHeld,
+    });
+    d.effect({
+      kind: "notify",
+      caseId: current.id,
+      topic: "effect.failed",
+      teams: [current.owner],
+      mentionLeads: false,
+      text: `The bot could not update "${current.title}" in Security Hub (${input.purpose.replaceAll("_", " ")}): ${input.error}`,
+    });
+  }
+  if (d.rejection !== null) return { events: [], effects: [], rejection: d.rejection, findingIsNewer: false };
+  return { events: d.events, effects: d.effects, rejection: null, findingIsNewer };
+}
 
-  if (current === null) {
-    const rule = routeFinding(policy, finding);
-    events.push({
-      type: "case.opened",
-      at,
-      actor: SECURITY_HUB,
-      reason: `routed by rule "${rule.name}"`,
-      finding,
-      owner: rule.owner,
-      counterpart: rule.counterpart,
-      routingRule: rule.name,
-      slaDueAt: slaDeadline(policy, finding),
-    });
+function decideHuman(d: Decision, c: Case, input: HumanInput, policy: Policy): string | undefined {
+  switch (input.action) {
+    case "claim": {
+      const problem = membershipProblem(policy, input.user, input.team);
+      if (problem) return problem;
+      if (input.team !== c.owner && input.team !== c.counterpart) {
+        return `only team ${c.owner} (owner) or ${c.counterpart} (counterpart) can claim this case`;
+      }
+      if (c.assignee?.user === input.user) return `${input.user} has already claimed this case`;
+      d.emit({
+        type: "case.claimed",
+        ...base(d.at, input.user, c.assignee ? `was ${who(c.assignee)}` : null),
+        by: { user: input.user, team: input.team },
+      });
+      return;
+    }
+    case "exception_request":
+    case "exception_approve":
+    case "exception_reject":
+      return decideException(d, c, input, policy);
+    case "date_propose":
+    case "date_counter":
+    case "date_agree":
+      return decideDate(d, c, input, policy);
   }
-  events.push({
-    type: "finding.observed",
-    at,
-    actor: SECURITY_HUB,
-    reason: stale ? "older than the version already recorded" : null,
-    observationKey: input.observationKey,
-    eventId: input.eventId,
-    detailType: input.detailType,
-    customAction: input.customAction,
-    stale,
-    version: observedVersion(finding),
-    severity: finding.severity,
-    title: finding.title,
+}
+
+function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "suppressor_found" }>): void {
+  if (!c.suppression) return;
+  d.emit({
+    type: "suppression.attributed",
+    ...base(d.at, "aws:securityhub:history", input.error),
+    suppressedBy: input.suppressedBy,
+    suppressedByType: input.suppressedByType,
+    suppressedAt: input.suppressedAt,
   });
-  if (current !== null && !stale && finding.severity !== current.severity) {
-    events.push({
-      type: "severity.changed",
-      at,
-      actor: SECURITY_HUB,
-      reason: `Security Hub reports ${finding.severity}`,
-      from: current.severity,
-      to: finding.severity,
-      slaDueAt: slaDeadline(policy, { severity: finding.severity, firstObservedAt: current.firstObservedAt }),
-    });
-  }
-  return { events, findingIsNewer: current === null || !stale };
+  const by = input.suppressedBy ?? "someone the finding history does not name";
+  d.effect({
+    kind: "notify",
+    caseId: c.id,
+    topic: "suppression.blocked",
+    teams: [c.owner, c.counterpart],
+    mentionLeads: false,
+    text: `Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED without an approved exception. The bot set it back to ${c.expectedWorkflowStatus}. Team ${c.owner} owns it; to suppress it, request an exception.`,
+  });
 }
 
 /** Folds events onto a case: the state the shell stores after a decision. */

@@ -47,6 +47,8 @@ export interface Finding {
   updatedAt: string;
   /** When Security Hub processed this version; changes on BatchUpdateFindings while updatedAt does not. */
   processedAt: string | null;
+  /** The workflow note (ASFF Note, OCSF comment); UpdatedBy is free text, not proof of identity. */
+  note: { text: string; updatedBy: string | null } | null;
 }
 
 export function severityRank(severity: Severity): number {

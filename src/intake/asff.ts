@@ -47,6 +47,7 @@ export const asffFindingSchema = z.looseObject({
     })
     .optional(),
   ProductFields: z.record(z.string(), z.string()).optional(),
+  Note: z.looseObject({ Text: z.string().optional(), UpdatedBy: z.string().optional() }).optional(),
   Resources: z.array(asffResource).min(1),
 });
 
@@ -104,5 +105,6 @@ export function normalizeAsff(finding: AsffFinding, envelope: { region: string; 
     updatedAt: toIso(finding.UpdatedAt),
     // Older events lack ProcessedAt; the envelope time is when Security Hub emitted this version.
     processedAt: toIso(finding.ProcessedAt ?? envelope.time),
+    note: finding.Note?.Text ? { text: finding.Note.Text, updatedBy: finding.Note.UpdatedBy ?? null } : null,
   };
 }

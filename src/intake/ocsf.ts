@@ -46,6 +46,8 @@ export const ocsfFindingSchema = z.looseObject({
   time: epochOrIso.optional(),
   time_dt: isoDateTime.optional(),
   resources: z.array(ocsfResource).min(1),
+  /** Set by BatchUpdateFindingsV2's Comment. */
+  comment: z.string().optional(),
 });
 
 export type OcsfFinding = z.output<typeof ocsfFindingSchema>;
@@ -120,5 +122,6 @@ export function normalizeOcsf(finding: OcsfFinding, envelope: { region: string; 
     // OCSF findings carry no processed time and BatchUpdateFindingsV2 leaves modified_time alone, so the
     // EventBridge event time orders two versions with the same modified_time.
     processedAt: toIso(envelope.time),
+    note: finding.comment ? { text: finding.comment, updatedBy: null } : null,
   };
 }

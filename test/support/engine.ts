@@ -46,6 +46,7 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
     createdAt: "2026-11-01T00:00:00.000Z",
     updatedAt: "2026-11-20T00:00:00.000Z",
     processedAt: "2026-11-20T00:00:05.000Z",
+    note: null,
     ...overrides,
   };
 }

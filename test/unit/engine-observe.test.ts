@@ -13,7 +13,8 @@ describe("engine: a finding observed", () => {
       owner: "platform",
       counterpart: "security",
       routingRule: "eks",
-      status: "open",
+      // EKS.2 matches the example's upgrade_dates rule, so the case waits for an agreed date.
+      status: "awaiting_date",
     });
     expect(events[0]).toMatchObject({ actor: "aws:securityhub", at: NOW, reason: 'routed by rule "eks"' });
   });
@@ -32,7 +33,7 @@ describe("engine: a finding observed", () => {
   });
 
   it("given an INFORMATIONAL finding, then the case is kept but not tracked (no SLA)", () => {
-    const { after } = givenWhen(policy, [], observed(finding({ severity: "INFORMATIONAL" })), NOW);
+    const { after } = givenWhen(policy, [], observed(finding({ severity: "INFORMATIONAL", controlId: "S3.1" })), NOW);
     expect(after).toMatchObject({ tracked: false, slaDueAt: null, status: "open" });
   });
 
@@ -103,7 +104,8 @@ describe("engine: a finding observed", () => {
     });
     const { events, after } = givenWhen(policy, first.events, observed(critical), NOW);
     expect(events.map((e) => e.type)).toEqual(["finding.observed", "severity.changed"]);
-    expect(events[1]).toMatchObject({ from: "HIGH", to: "CRITICAL", slaDueAt: "2026-11-08T00:00:00.000Z" });
+    expect(events[1]).toMatchObject({ from: "HIGH", to: "CRITICAL", sla: { durationMs: 7 * 86_400_000 } });
+    expect(after?.slaDueAt).toBe("2026-11-08T00:00:00.000Z");
     expect(after?.severity).toBe("CRITICAL");
   });
 });

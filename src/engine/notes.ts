@@ -1,0 +1,34 @@
+import type { Actor, Case, ExceptionState } from "./case.js";
+
+/** Security Hub keeps at most 512 characters of a note. */
+export const NOTE_MAX = 512;
+
+export function fitNote(text: string): string {
+  return text.length <= NOTE_MAX ? text : `${text.slice(0, NOTE_MAX - 1)}…`;
+}
+
+export function revertNote(c: Case, revertTo: string, approverTeam: string): string {
+  return fitNote(
+    `securityhub-governor: suppression blocked and status set back to ${revertTo}. This finding is owned by ` +
+      `team ${c.owner} and has no approved exception. To suppress it, request one: ` +
+      `shgov exception request <case> --as <you> --team ${c.owner} --until <YYYY-MM-DD> --justification "<why>" ` +
+      `(or from Slack); team ${approverTeam} approves. Case: ${c.id}`,
+  );
+}
+
+export function exceptionNote(exception: ExceptionState, approver: Actor): string {
+  return fitNote(
+    `securityhub-governor: suppressed under exception ${exception.id}, requested by ${exception.requester.user} ` +
+      `(${exception.requester.team}), approved by ${approver.user} (${approver.team}), expires ${exception.expiresAt}. ` +
+      `Justification: ${exception.justification}`,
+  );
+}
+
+export function expiryNote(c: Case, reopenTo: string): string {
+  const id = c.exception?.id ?? "the exception";
+  const expiresAt = c.exception?.expiresAt ?? "";
+  return fitNote(
+    `securityhub-governor: exception ${id} expired ${expiresAt}; status set back to ${reopenTo} and the ` +
+      `remediation clock resumed. Owner: team ${c.owner}. Case: ${c.id}`,
+  );
+}

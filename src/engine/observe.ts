@@ -1,0 +1,171 @@
+import { type Case, exceptionHolds, observedVersion } from "./case.js";
+import { rescaleClock, startClock } from "./clock.js";
+import { base, type Decision, SECURITY_HUB_ACTOR } from "./decision.js";
+import { approverTeam } from "./exceptions.js";
+import { compareObservations, type Finding } from "./finding.js";
+import type { FindingObservedInput } from "./inputs.js";
+import { revertNote } from "./notes.js";
+import type { Policy } from "./policy.js";
+import { routeFinding } from "./routing.js";
+import { upgradeStateFor } from "./upgrade-dates.js";
+
+/** Compliance PASSED, an archived record or a RESOLVED workflow means the finding is remediated. */
+export function isRemediated(
+  finding: Pick<Finding, "complianceStatus" | "recordState" | "workflowStatus">,
+): boolean {
+  return (
+    finding.complianceStatus === "PASSED" ||
+    finding.recordState === "ARCHIVED" ||
+    finding.workflowStatus === "RESOLVED"
+  );
+}
+
+function remediationReason(finding: Finding): string {
+  if (finding.complianceStatus === "PASSED") return "the check passed";
+  if (finding.recordState === "ARCHIVED") return "the finding was archived";
+  return "the workflow status was set to RESOLVED";
+}
+
+/**
+ * The loop guard: the bot's own BatchUpdateFindings comes back as an event carrying the status and
+ * the note the bot wrote. UpdatedBy is free text, so the note's full text (which names the case)
+ * and the status are compared rather than the author alone.
+ */
+export function isOwnUpdate(c: Case, finding: Finding): boolean {
+  const own = c.lastBotUpdate;
+  return own !== null && finding.workflowStatus === own.workflowStatus && finding.note?.text === own.note;
+}
+
+export function observeFinding(
+  d: Decision,
+  current: Case | null,
+  input: FindingObservedInput,
+  policy: Policy,
+): boolean {
+  const { finding } = input;
+  let c = current;
+  if (c === null) {
+    const rule = routeFinding(policy, finding);
+    const sla = startClock(policy, finding.severity, finding.firstObservedAt);
+    c = d.emit({
+      type: "case.opened",
+      ...base(d.at, SECURITY_HUB_ACTOR, `routed by rule "${rule.name}"`),
+      finding,
+      owner: rule.owner,
+      counterpart: rule.counterpart,
+      routingRule: rule.name,
+      sla,
+      upgrade: upgradeStateFor(policy, finding, rule, sla),
+    });
+    // A brand-new case holds no expectation yet: a finding first seen SUPPRESSED is a suppression too.
+    c = { ...c, expectedWorkflowStatus: "NEW" };
+  }
+  const stale = current !== null && compareObservations(finding, current.latest) <= 0;
+  const ownUpdate = !stale && current !== null && isOwnUpdate(current, finding);
+  const before = c;
+  d.emit({
+    type: "finding.observed",
+    ...base(
+      d.at,
+      SECURITY_HUB_ACTOR,
+      stale
+        ? "older than the version already recorded"
+        : ownUpdate
+          ? "the bot's own update coming back"
+          : null,
+    ),
+    observationKey: input.observationKey,
+    eventId: input.eventId,
+    detailType: input.detailType,
+    customAction: input.customAction,
+    stale,
+    ownUpdate,
+    version: observedVersion(finding),
+    severity: finding.severity,
+    title: finding.title,
+  });
+  if (stale || ownUpdate) return !stale;
+
+  if (current !== null && finding.severity !== before.severity) {
+    d.emit({
+      type: "severity.changed",
+      ...base(d.at, SECURITY_HUB_ACTOR, `Security Hub reports ${finding.severity}`),
+      from: before.severity,
+      to: finding.severity,
+      sla: rescaleClock(policy, before.sla, finding.severity, before.firstObservedAt),
+    });
+  }
+
+  const remediated = isRemediated(finding);
+  if (remediated && before.resolvedAt === null) {
+    d.emit({
+      type: "case.resolved",
+      ...base(d.at, SECURITY_HUB_ACTOR, remediationReason(finding)),
+      timeToRemediateMs: Math.max(0, Date.parse(d.at) - Date.parse(before.firstObservedAt)),
+    });
+    return true;
+  }
+  if (remediated) return true;
+  if (before.resolvedAt !== null) {
+    const sla = startClock(policy, finding.severity, d.at);
+    d.emit({
+      type: "case.reopened",
+      ...base(d.at, SECURITY_HUB_ACTOR, "the check is failing again"),
+      sla,
+      upgrade: upgradeStateFor(policy, finding, before, sla),
+    });
+    d.effect({
+      kind: "notify",
+      caseId: before.id,
+      topic: "case.reopened",
+      teams: [before.owner],
+      mentionLeads: false,
+      text: `"${before.title}" is failing again after it was resolved; the case is re-opened with a new SLA clock.`,
+    });
+  }
+
+  const suppressedNow =
+    finding.workflowStatus === "SUPPRESSED" && before.expectedWorkflowStatus !== "SUPPRESSED";
+  if (!suppressedNow) return true;
+  const state = d.state ?? before;
+  if (exceptionHolds(state, d.at) && state.exception) {
+    d.emit({
+      type: "suppression.accepted",
+      ...base(
+        d.at,
+        SECURITY_HUB_ACTOR,
+        `exception ${state.exception.id} holds until ${state.exception.expiresAt}`,
+      ),
+      exceptionId: state.exception.id,
+    });
+    return true;
+  }
+  const revertTo = policy.suppression.revertTo;
+  const note = revertNote(state, revertTo, approverTeam(policy, state, state.owner));
+  d.emit({
+    type: "suppression.blocked",
+    ...base(d.at, SECURITY_HUB_ACTOR, "SUPPRESSED without an approved, unexpired exception"),
+    revertTo,
+    note,
+  });
+  d.effect({
+    kind: "securityhub.update",
+    caseId: state.id,
+    findingId: state.findingId,
+    productArn: state.productArn,
+    format: state.format,
+    accountId: state.accountId,
+    workflowStatus: revertTo,
+    note,
+    purpose: "revert_suppression",
+  });
+  d.effect({
+    kind: "securityhub.find_suppressor",
+    caseId: state.id,
+    findingId: state.findingId,
+    productArn: state.productArn,
+    format: state.format,
+    since: current?.latest.processedAt ?? current?.latest.updatedAt ?? null,
+  });
+  return true;
+}

@@ -1,0 +1,247 @@
+import { type Case, endOfDay, type UpgradeState } from "./case.js";
+import { clockDueAt, type SlaClock } from "./clock.js";
+import { base, type Decision, TIMER_ACTOR, who } from "./decision.js";
+import { EKS_CALENDAR, eksVersionOf } from "./eks-calendar.js";
+import type { Finding } from "./finding.js";
+import type { HumanInput } from "./inputs.js";
+import type { Policy, UpgradeDateRule } from "./policy.js";
+import { findingMatches } from "./routing.js";
+import { membershipProblem, resolveTeams } from "./teams.js";
+
+const DAY_MS = 86_400_000;
+
+function upgradeRuleFor(policy: Policy, finding: Finding): UpgradeDateRule | null {
+  return policy.upgradeDates.find((rule) => findingMatches(rule.match, finding)) ?? null;
+}
+
+function eksVersionOfFinding(finding: Finding): string | null {
+  for (const resource of finding.resources) {
+    const version = eksVersionOf(resource.details);
+    if (version) return version;
+  }
+  return null;
+}
+
+/**
+ * The upgrade-date obligation of a new (or re-opened) case, or null when no `upgrade_dates` rule
+ * matches. The deadline comes from the EKS calendar or a duration; when the EKS version is
+ * unknown or not in the calendar, the SLA deadline is the limit.
+ */
+export function upgradeStateFor(
+  policy: Policy,
+  finding: Finding,
+  teams: Pick<Case, "owner" | "counterpart">,
+  sla: SlaClock | null,
+): UpgradeState | null {
+  const rule = upgradeRuleFor(policy, finding);
+  if (!rule) return null;
+  const eksVersion = eksVersionOfFinding(finding);
+  let deadline: string | null = null;
+  let deadlineSource: string;
+  const limit = rule.mustBeBefore;
+  if (limit.kind === "after_first_observed") {
+    deadline = new Date(Date.parse(finding.firstObservedAt) + limit.ms).toISOString();
+    deadlineSource = "first observation plus the policy's duration";
+  } else {
+    const entry = eksVersion ? EKS_CALENDAR[eksVersion] : undefined;
+    const day = entry
+      ? limit.milestone === "end_of_standard_support"
+        ? entry.endOfStandardSupport
+        : entry.endOfExtendedSupport
+      : undefined;
+    if (day) {
+      deadline = `${day}T00:00:00.000Z`;
+      deadlineSource = `EKS ${eksVersion} ${limit.milestone.replaceAll("_", " ")}`;
+    } else {
+      deadline = sla ? clockDueAt(sla) : null;
+      deadlineSource = `SLA deadline (EKS version ${eksVersion ?? "unknown"} not in the bundled calendar)`;
+    }
+  }
+  return {
+    rule: rule.name,
+    teams: resolveTeams(rule.agree, teams),
+    deadline,
+    deadlineSource,
+    eksVersion,
+    proposal: null,
+    agreed: null,
+    remindersSent: 0,
+    missed: false,
+  };
+}
+
+/** Reminder instants for an agreed date, earliest first. */
+function reminderMarks(policy: Policy, c: Case): string[] {
+  const upgrade = c.upgrade;
+  if (!upgrade?.agreed) return [];
+  const rule = policy.upgradeDates.find((candidate) => candidate.name === upgrade.rule);
+  const start = Date.parse(`${upgrade.agreed.date}T00:00:00.000Z`);
+  return [...(rule?.remindBeforeMs ?? [])]
+    .sort((a, b) => b - a)
+    .map((ms) => new Date(start - ms).toISOString());
+}
+
+function datesRun(c: Case): boolean {
+  return (
+    c.resolvedAt === null &&
+    c.exception?.status !== "approved" &&
+    c.upgrade?.agreed != null &&
+    !c.upgrade.missed
+  );
+}
+
+/** The next reminder or the end of the agreed day, whichever comes first; null when nothing is pending. */
+export function nextDateTimerAt(c: Case, policy: Policy): string | null {
+  if (!datesRun(c) || !c.upgrade?.agreed) return null;
+  const next = reminderMarks(policy, c)[c.upgrade.remindersSent];
+  return next ?? endOfDay(c.upgrade.agreed.date);
+}
+
+/** Sends the reminder that is due (one message even when several are overdue), or records the missed date. */
+export function remindOrMiss(d: Decision, c: Case, policy: Policy): void {
+  if (!datesRun(c) || !c.upgrade?.agreed) return;
+  const { date } = c.upgrade.agreed;
+  const now = Date.parse(d.at);
+  if (Date.parse(endOfDay(date)) <= now) {
+    const breachStep = policy.escalation.find((step) => step.breach);
+    const teams = [
+      ...new Set([...c.upgrade.teams, ...resolveTeams(breachStep?.notify ?? ["owner", "counterpart"], c)]),
+    ];
+    d.emit({
+      type: "date.missed",
+      ...base(d.at, TIMER_ACTOR, "the agreed upgrade date passed unresolved"),
+      date,
+    });
+    if (c.breachedAt === null) {
+      d.emit({
+        type: "sla.breached",
+        ...base(d.at, TIMER_ACTOR, "the agreed upgrade date passed"),
+        dueAt: endOfDay(date),
+      });
+    }
+    d.effect({
+      kind: "notify",
+      caseId: c.id,
+      topic: "date.missed",
+      teams,
+      mentionLeads: breachStep?.mentionLeads ?? true,
+      text: `Breach: the upgrade date ${date} agreed for "${c.title}" (owner ${c.owner}) passed and the finding is not resolved.`,
+    });
+    return;
+  }
+  const due = reminderMarks(policy, c).filter((mark) => Date.parse(mark) <= now).length;
+  if (due <= c.upgrade.remindersSent) return;
+  const daysLeft = Math.ceil((Date.parse(`${date}T00:00:00.000Z`) - now) / DAY_MS);
+  d.emit({
+    type: "date.reminded",
+    ...base(d.at, TIMER_ACTOR, `${daysLeft} day(s) before the agreed date`),
+    date,
+    remindersSent: due,
+  });
+  d.effect({
+    kind: "notify",
+    caseId: c.id,
+    topic: "date.reminder",
+    teams: c.upgrade.teams,
+    mentionLeads: false,
+    text: `Reminder: "${c.title}" is to be upgraded on ${date} (${daysLeft} day(s) left), as agreed by ${c.upgrade.agreed.by.map(who).join(" and ")}.`,
+  });
+}
+
+type DateInput = Extract<HumanInput, { action: "date_propose" | "date_counter" | "date_agree" }>;
+
+/** Why a proposed day is not acceptable, or null. */
+function dateProblem(c: Case, date: string, at: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00.000Z`))) {
+    return `"${date}" is not a date (expected YYYY-MM-DD)`;
+  }
+  const start = Date.parse(`${date}T00:00:00.000Z`);
+  if (new Date(start).toISOString().slice(0, 10) !== date)
+    return `"${date}" is not a date (expected YYYY-MM-DD)`;
+  if (Date.parse(endOfDay(date)) <= Date.parse(at)) return `${date} is in the past`;
+  const deadline = c.upgrade?.deadline;
+  if (deadline && start >= Date.parse(deadline)) {
+    return `${date} is not before the deadline ${deadline.slice(0, 10)} (${c.upgrade?.deadlineSource})`;
+  }
+  return null;
+}
+
+/** Returns why the input is refused, or undefined when it was decided. */
+export function decideDate(d: Decision, c: Case, input: DateInput, policy: Policy): string | undefined {
+  const upgrade = c.upgrade;
+  if (!upgrade) {
+    return `case ${c.id} needs no upgrade date: no upgrade_dates rule of the policy matches it`;
+  }
+  if (c.resolvedAt) return `case ${c.id} is resolved`;
+  const notMember = membershipProblem(policy, input.user, input.team);
+  if (notMember) return notMember;
+  if (!upgrade.teams.includes(input.team)) {
+    return `only teams ${upgrade.teams.join(" and ")} agree the upgrade date of this case`;
+  }
+  const actor = { user: input.user, team: input.team };
+  const others = upgrade.teams.filter((team) => team !== input.team);
+
+  if (input.action === "date_agree") {
+    const proposal = upgrade.proposal;
+    if (!proposal) {
+      return upgrade.agreed
+        ? `the date ${upgrade.agreed.date} is already agreed`
+        : "there is no proposed date to agree to";
+    }
+    if (input.date !== null && input.date !== proposal.date) {
+      return `the date on the table is now ${proposal.date}, not ${input.date}`;
+    }
+    if (proposal.acceptedBy.some((accepted) => accepted.team === input.team)) {
+      return `team ${input.team} has already accepted ${proposal.date}`;
+    }
+    const problem = dateProblem(c, proposal.date, d.at);
+    if (problem) return problem;
+    const acceptedBy = [...proposal.acceptedBy, actor];
+    if (!upgrade.teams.every((team) => acceptedBy.some((accepted) => accepted.team === team))) {
+      d.emit({ type: "date.accepted", ...base(d.at, input.user), date: proposal.date, by: actor });
+      return;
+    }
+    const previous = upgrade.agreed?.date ?? null;
+    d.emit({
+      type: previous ? "date.changed" : "date.agreed",
+      ...base(d.at, input.user, previous ? `was ${previous}` : null),
+      date: proposal.date,
+      previousDate: previous,
+      by: acceptedBy,
+    });
+    d.effect({
+      kind: "notify",
+      caseId: c.id,
+      topic: "date.agreed",
+      teams: upgrade.teams,
+      mentionLeads: false,
+      text: `${previous ? `Upgrade date changed from ${previous} to` : "Upgrade date agreed:"} ${proposal.date} for "${c.title}", by ${acceptedBy.map(who).join(" and ")}.`,
+    });
+    return;
+  }
+
+  const problem = dateProblem(c, input.date, d.at);
+  if (problem) return problem;
+  const pendingFromOther = upgrade.proposal && upgrade.proposal.proposedBy.team !== input.team;
+  if (input.action === "date_counter" && !pendingFromOther) {
+    return "there is no proposal from another team to counter; propose a date instead";
+  }
+  if (upgrade.agreed?.date === input.date && !upgrade.proposal) {
+    return `${input.date} is already the agreed date`;
+  }
+  const type = pendingFromOther ? "date.countered" : "date.proposed";
+  d.emit({
+    type,
+    ...base(d.at, input.user, upgrade.agreed ? `change of the agreed date ${upgrade.agreed.date}` : null),
+    date: input.date,
+    by: actor,
+  });
+  d.effect({
+    kind: "notify",
+    caseId: c.id,
+    topic: "date.proposed",
+    teams: others,
+    mentionLeads: false,
+    text: `${who(actor)} ${type === "date.countered" ? "counters with" : "proposes"} upgrade date ${input.date} for "${c.title}"${upgrade.agreed ? ` (agreed date today: ${upgrade.agreed.date})` : ""}. Team ${others.join(" and ")}: agree or counter.`,
+  });
+}
