@@ -1,0 +1,26 @@
+import { SecurityHubClient, type SecurityHubClientConfig } from "@aws-sdk/client-securityhub";
+
+export interface SecurityHubClientOptions {
+  region?: string;
+  /** Overrides AWS_ENDPOINT_URL_SECURITYHUB, which the SDK otherwise reads by itself. */
+  endpoint?: string;
+  maxAttempts?: number;
+  /** Static credentials, for tests against the fake; unset means the SDK's default chain. */
+  credentials?: SecurityHubClientConfig["credentials"];
+}
+
+/**
+ * Our dispatchers retry with their own backoff and rate limit, so the SDK's own retries are kept few:
+ * enough to absorb a blip without a second round-trip through the outbox, not so many that a
+ * throttled call hides for long inside one request.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+export function createSecurityHubClient(options: SecurityHubClientOptions = {}): SecurityHubClient {
+  return new SecurityHubClient({
+    region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+}
