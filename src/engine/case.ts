@@ -443,10 +443,13 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
     case "exception.expired": {
       if (!c.exception) return c;
       const wasApproved = c.exception.status === "approved";
+      // The pause ends at the expiry even when the timer fires late (downtime earns no extra time).
+      const resumeAt =
+        Date.parse(c.exception.expiresAt) < Date.parse(event.at) ? c.exception.expiresAt : event.at;
       return {
         ...c,
         exception: { ...c.exception, status: "expired" },
-        sla: wasApproved && c.sla ? resumeClock(c.sla, event.at) : c.sla,
+        sla: wasApproved && c.sla ? resumeClock(c.sla, resumeAt) : c.sla,
         ...(event.reopenTo && event.note
           ? {
               expectedWorkflowStatus: event.reopenTo,

@@ -90,7 +90,8 @@ function decideHuman(d: Decision, c: Case, input: HumanInput, policy: Policy): s
 }
 
 function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "suppressor_found" }>): void {
-  if (!c.suppression) return;
+  // Results are delivered at least once: a block already attributed is not announced twice.
+  if (!c.suppression || c.suppression.attributedAt !== null) return;
   d.emit({
     type: "suppression.attributed",
     ...base(d.at, "aws:securityhub:history", input.error),

@@ -33,7 +33,10 @@ export function decideException(
     if (input.team !== c.owner && input.team !== c.counterpart) {
       return `only team ${c.owner} (owner) or ${c.counterpart} (counterpart) can request an exception`;
     }
-    const existing = c.exception;
+    // An exception past its expiry that no timer has handled yet expires first (re-open, clock resumed),
+    // so the new request cannot leave the old pause running.
+    expireException(d, c, policy);
+    const existing = d.state?.exception ?? c.exception;
     if (existing?.status === "requested") {
       return `exception ${existing.id} is already waiting for a decision`;
     }

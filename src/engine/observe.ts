@@ -1,5 +1,5 @@
 import { type Case, exceptionHolds, observedVersion } from "./case.js";
-import { rescaleClock, startClock } from "./clock.js";
+import { pauseClock, rescaleClock, startClock } from "./clock.js";
 import { base, type Decision, SECURITY_HUB_ACTOR } from "./decision.js";
 import { approverTeam } from "./exceptions.js";
 import { compareObservations, type Finding } from "./finding.js";
@@ -29,11 +29,19 @@ function remediationReason(finding: Finding): string {
 /**
  * The loop guard: the bot's own BatchUpdateFindings comes back as an event carrying the status and
  * the note the bot wrote. UpdatedBy is free text, so the note's full text (which names the case)
- * and the status are compared rather than the author alone.
+ * and the status are compared rather than the author alone. BatchUpdateFindings leaves UpdatedAt
+ * alone, so a version the provider changed since (archived, re-rated: the note stays on it) is not
+ * the bot's echo and is processed.
  */
 export function isOwnUpdate(c: Case, finding: Finding): boolean {
   const own = c.lastBotUpdate;
-  return own !== null && finding.workflowStatus === own.workflowStatus && finding.note?.text === own.note;
+  return (
+    own !== null &&
+    finding.workflowStatus === own.workflowStatus &&
+    finding.note?.text === own.note &&
+    finding.updatedAt === c.latest.updatedAt &&
+    finding.severity === c.severity
+  );
 }
 
 export function observeFinding(
@@ -87,12 +95,14 @@ export function observeFinding(
   if (stale || ownUpdate) return !stale;
 
   if (current !== null && finding.severity !== before.severity) {
+    const rescaled = rescaleClock(policy, before.sla, finding.severity, before.firstObservedAt);
     d.emit({
       type: "severity.changed",
       ...base(d.at, SECURITY_HUB_ACTOR, `Security Hub reports ${finding.severity}`),
       from: before.severity,
       to: finding.severity,
-      sla: rescaleClock(policy, before.sla, finding.severity, before.firstObservedAt),
+      // A clock that starts now (the severity was untracked) is paused if an exception is approved.
+      sla: rescaled && before.exception?.status === "approved" ? pauseClock(rescaled, d.at) : rescaled,
     });
   }
 
@@ -107,7 +117,9 @@ export function observeFinding(
   }
   if (remediated) return true;
   if (before.resolvedAt !== null) {
-    const sla = startClock(policy, finding.severity, d.at);
+    // An exception that still holds keeps the new clock paused, as it kept the old one.
+    const fresh = startClock(policy, finding.severity, d.at);
+    const sla = fresh && exceptionHolds(before, d.at) ? pauseClock(fresh, d.at) : fresh;
     d.emit({
       type: "case.reopened",
       ...base(d.at, SECURITY_HUB_ACTOR, "the check is failing again"),

@@ -13,13 +13,15 @@ export function resolveTeams(refs: TeamRef[], current: Pick<Case, "owner" | "cou
 }
 
 /**
- * Whether `user` may act for `team`. A team that lists members (or leads) admits only them; a team
- * that lists nobody trusts the claim, because its membership lives elsewhere (a Slack user group).
+ * Whether `user` may act for `team`. A team that lists members admits only them and its leads; a
+ * team that lists no members trusts the claim, because its membership lives elsewhere (a Slack user
+ * group). Leads alone are who escalations mention, not the whole team.
  */
 export function membershipProblem(policy: Policy, user: string, team: string): string | null {
   const definition = policy.teams[team];
   if (!definition) return `there is no team "${team}" in the policy`;
-  const known = [...definition.members, ...definition.leads];
-  if (known.length > 0 && !known.includes(user)) return `${user} is not a member of team ${team}`;
+  if (definition.members.length > 0 && ![...definition.members, ...definition.leads].includes(user)) {
+    return `${user} is not a member of team ${team}`;
+  }
   return null;
 }

@@ -33,7 +33,12 @@ describe("engine: a finding observed", () => {
   });
 
   it("given an INFORMATIONAL finding, then the case is kept but not tracked (no SLA)", () => {
-    const { after } = givenWhen(policy, [], observed(finding({ severity: "INFORMATIONAL", controlId: "S3.1" })), NOW);
+    const { after } = givenWhen(
+      policy,
+      [],
+      observed(finding({ severity: "INFORMATIONAL", controlId: "S3.1" })),
+      NOW,
+    );
     expect(after).toMatchObject({ tracked: false, slaDueAt: null, status: "open" });
   });
 
