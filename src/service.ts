@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { type SweepResult, sweepDueCases } from "./app/sweep.js";
 import type { Env } from "./config/env.js";
 import type { Policy } from "./engine/policy.js";
 import { adminRoutes } from "./http/admin-api.js";
@@ -13,7 +14,10 @@ import { loadPolicyDir } from "./policy/load.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { runFindingsWorker } from "./queue/findings-worker.js";
 import { pingRedis, producerConnection, reportOutages, waitUntilReady } from "./queue/redis.js";
+import { runTimerSweeper } from "./queue/timers.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
+import { createSecurityHubClient } from "./securityhub/client.js";
+import { SecurityHubDispatcher, type SecurityHubDispatcherOptions } from "./securityhub/dispatcher.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
@@ -22,8 +26,20 @@ import { openStore } from "./store/open.js";
 export interface ServiceRoles {
   /** The HTTP server: intake, health, admin API. */
   http: boolean;
-  /** The BullMQ worker that applies findings to the store. */
+  /** The BullMQ worker that applies findings to the store, and the timer sweep. */
   worker: boolean;
+  /**
+   * The Security Hub dispatcher that delivers the outbox. Run one per deployment: Security Hub's
+   * rate limits are per account and region, not per process.
+   */
+  dispatcher?: boolean;
+}
+
+export interface ServiceOptions {
+  /** The clock; tests move it. */
+  now?: () => Date;
+  /** Sees every Security Hub call the dispatcher makes (or would make, in dry-run mode). */
+  onSecurityHubCall?: SecurityHubDispatcherOptions["onCall"];
 }
 
 export interface RunningService {
@@ -31,6 +47,9 @@ export interface RunningService {
   port: number | null;
   db: Database;
   policy: Policy;
+  dispatcher: SecurityHubDispatcher | null;
+  /** Fires the timers due now (what the scheduled sweep does every minute). */
+  sweep(): Promise<SweepResult>;
   close(): Promise<void>;
 }
 
@@ -42,7 +61,13 @@ export class MissingSettingError extends Error {
  * Wires the adapters: store, queue, worker and HTTP server. Everything is closed in reverse
  * order by close(), and a failure half-way closes what was opened.
  */
-export async function startService(env: Env, roles: ServiceRoles, logger: Logger): Promise<RunningService> {
+export async function startService(
+  env: Env,
+  roles: ServiceRoles,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
+  const now = options.now ?? (() => new Date());
   if (roles.http && !env.INGEST_API_KEY) {
     throw new MissingSettingError(
       "INGEST_API_KEY is required to accept events: set it to a long random string",
@@ -59,11 +84,37 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
     const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
     closers.push(() => db.close());
 
-    if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD) {
+    if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD && !options.now) {
       const thread = startWorkerThread(env, logger);
       closers.push(() => thread.close());
     } else if (roles.worker) {
-      closers.push(runFindingsWorker(env, db, policy, logger));
+      closers.push(runFindingsWorker(env, db, policy, logger, now));
+    }
+    if (roles.worker) closers.push(runTimerSweeper(env, db, policy, logger, now));
+
+    let dispatcher: SecurityHubDispatcher | null = null;
+    if (roles.dispatcher) {
+      const client = env.SECURITYHUB_DRY_RUN
+        ? null
+        : createSecurityHubClient({
+            ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+            ...(env.AWS_ENDPOINT_URL_SECURITYHUB ? { endpoint: env.AWS_ENDPOINT_URL_SECURITYHUB } : {}),
+          });
+      const running = new SecurityHubDispatcher({
+        db,
+        policy,
+        client,
+        logger,
+        now,
+        ...(options.onSecurityHubCall ? { onCall: options.onSecurityHubCall } : {}),
+      });
+      running.start();
+      closers.push(async () => {
+        await running.stop();
+        client?.destroy();
+      });
+      dispatcher = running;
+      if (!client) logger.warn("SECURITYHUB_DRY_RUN: Security Hub calls are logged, not made");
     }
 
     let server: Server | null = null;
@@ -113,7 +164,7 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
             sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
           },
         },
-        ...adminRoutes(db, adminToken),
+        ...adminRoutes(db, adminToken, { policy, now }),
       ];
       const httpServer = createHttpServer(routes, logger);
       server = httpServer;
@@ -139,7 +190,15 @@ export async function startService(env: Env, roles: ServiceRoles, logger: Logger
       { port, store: db.kind, roles, workflows: env.WORKFLOWS_DIR, teams: Object.keys(policy.teams) },
       "securityhub-governor started",
     );
-    return { url: port ? `http://${host}:${port}` : null, port, db, policy, close };
+    return {
+      url: port ? `http://${host}:${port}` : null,
+      port,
+      db,
+      policy,
+      dispatcher,
+      sweep: () => sweepDueCases(db, policy, now()),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

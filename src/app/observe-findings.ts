@@ -1,11 +1,9 @@
-import type { Case } from "../engine/case.js";
-import { applyEvents, decide } from "../engine/decide.js";
+import { decide } from "../engine/decide.js";
 import type { Finding } from "../engine/finding.js";
 import type { Policy } from "../engine/policy.js";
 import type { Observation } from "../intake/envelope.js";
-import { type AuditRow, auditRows, insertAuditRows } from "../store/audit-log.js";
-import { loadCases, saveCases } from "../store/cases.js";
 import type { Database, Sql } from "../store/database.js";
+import { CaseBatch } from "./case-batch.js";
 
 export type ObservationOutcome = "applied" | "stale" | "duplicate";
 
@@ -22,30 +20,17 @@ export async function observeBatch(
   observations: Observation[],
   now: () => Date,
 ): Promise<ObservationOutcome[]> {
-  const findingIds = [...new Set(observations.map((o) => o.finding.id))].sort();
-  // Locks are taken in the order of the lock keys themselves (distinct hashes, sorted), so two
-  // batches always lock in the same order and cannot deadlock, even when two ids share a hash.
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(h)
-       FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($1::text[]) AS id) AS keys ORDER BY h`,
-    [findingIds],
-  );
+  const findingIds = [...new Set(observations.map((o) => o.finding.id))];
+  const batch = await CaseBatch.open(tx, policy, findingIds);
   const seenRows = await tx.query<{ key: string }>(
     "SELECT key FROM observations WHERE key = ANY($1::text[])",
     [observations.map((o) => o.key)],
   );
   const seen = new Set(seenRows.map((row) => row.key));
-  const stored = await loadCases(tx, findingIds);
-  const cases = new Map<string, Case | null>(findingIds.map((id) => [id, stored.get(id)?.state ?? null]));
-  const heads = new Map<string, string | null>(
-    findingIds.map((id) => [id, stored.get(id)?.auditHead ?? null]),
-  );
 
   const outcomes: ObservationOutcome[] = [];
   const newObservations: { observation: Observation; stale: boolean; at: Date }[] = [];
   const newestFindings = new Map<string, { finding: Finding; raw: unknown; at: Date }>();
-  const audit: AuditRow[] = [];
-  const changed = new Set<string>();
   for (const observation of observations) {
     if (seen.has(observation.key)) {
       outcomes.push("duplicate");
@@ -54,9 +39,8 @@ export async function observeBatch(
     seen.add(observation.key);
     const { finding } = observation;
     const at = now();
-    const current = cases.get(finding.id) ?? null;
     const decision = decide(
-      current,
+      batch.get(finding.id),
       {
         type: "finding_observed",
         observationKey: observation.key,
@@ -68,18 +52,7 @@ export async function observeBatch(
       policy,
       at,
     );
-    const next = applyEvents(current, decision.events);
-    if (!next) throw new Error(`engine produced no case for finding ${finding.id}`);
-    const rows = auditRows(
-      next.id,
-      (current?.version ?? 0) + 1,
-      heads.get(finding.id) ?? null,
-      decision.events,
-    );
-    audit.push(...rows);
-    heads.set(finding.id, rows.at(-1)?.hash ?? heads.get(finding.id) ?? null);
-    cases.set(finding.id, next);
-    changed.add(finding.id);
+    batch.apply(finding.id, decision, at);
     newObservations.push({ observation, stale: !decision.findingIsNewer, at });
     if (decision.findingIsNewer) newestFindings.set(finding.id, { finding, raw: observation.raw, at });
     outcomes.push(decision.findingIsNewer ? "applied" : "stale");
@@ -129,11 +102,7 @@ export async function observeBatch(
       ],
     );
   }
-  await insertAuditRows(tx, audit);
-  await saveCases(
-    tx,
-    [...changed].map((id) => ({ state: cases.get(id) as Case, auditHead: heads.get(id) ?? "" })),
-  );
+  await batch.write(tx);
   return outcomes;
 }
 

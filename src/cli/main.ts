@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
+import { CaseActionError } from "../app/case-actions.js";
 import { ConfigError, loadEnv } from "../config/env.js";
 import { DemoPrerequisiteError, runDemo } from "../demo/demo.js";
 import { CASE_STATUSES, type CaseStatus } from "../engine/case.js";
@@ -8,6 +9,8 @@ import { formatProblem, PolicyError } from "../policy/errors.js";
 import { validatePolicyDir } from "../policy/load.js";
 import { MissingSettingError, startService } from "../service.js";
 import { DataDirBusyError } from "../store/data-dir-lock.js";
+import { ActionRefusedError, addActionCommands } from "./action-commands.js";
+import { addAuditCommand } from "./audit-command.js";
 import { openCaseReader } from "./case-reader.js";
 import { caseDetailText, casesTable } from "./format-cases.js";
 
@@ -24,18 +27,28 @@ const program = new Command()
 
 program
   .command("serve")
-  .description("run the service: POST /events intake, health checks and the findings worker")
+  .description(
+    "run the service: POST /events intake, health checks, the findings worker, the timer sweep and the Security Hub dispatcher",
+  )
   .addOption(
-    new Option("--role <role>", "run only part of the service")
-      .choices(["all", "http", "worker"])
+    new Option(
+      "--role <role>",
+      "run only part of the service (http: intake and API; worker: findings and timers; dispatcher: Security Hub calls, one per deployment)",
+    )
+      .choices(["all", "http", "worker", "dispatcher"])
       .default("all"),
   )
-  .action(async (options: { role: "all" | "http" | "worker" }) => {
+  .action(async (options: { role: "all" | "http" | "worker" | "dispatcher" }) => {
     const env = loadEnv();
     const logger = createLogger(env.LOG_LEVEL);
+    const all = options.role === "all";
     const service = await startService(
       env,
-      { http: options.role !== "worker", worker: options.role !== "http" },
+      {
+        http: all || options.role === "http",
+        worker: all || options.role === "worker",
+        dispatcher: all || options.role === "dispatcher",
+      },
       logger,
     );
     if (service.url) out(`shgov listening on ${service.url}`);
@@ -115,12 +128,17 @@ cases
     }
   });
 
+addAuditCommand(program);
+addActionCommands(program);
+
 const EXPECTED_ERRORS = [
   ConfigError,
   PolicyError,
   MissingSettingError,
   DataDirBusyError,
   DemoPrerequisiteError,
+  ActionRefusedError,
+  CaseActionError,
 ];
 
 program.parseAsync(process.argv).catch((error: Error) => {

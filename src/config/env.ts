@@ -40,6 +40,13 @@ export const envSchema = z.object({
   AWS_REGION: optionalString,
   AWS_ENDPOINT_URL_SECURITYHUB: z.preprocess(emptyAsUndefined, z.url().optional()),
   AWS_ENDPOINT_URL_EVENTBRIDGE: z.preprocess(emptyAsUndefined, z.url().optional()),
+  SECURITYHUB_DRY_RUN: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false"], { error: "expected true or false" })
+      .default("false")
+      .transform((value) => value === "true"),
+  ),
   WORKFLOWS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./workflows")),
   HOST: z.preprocess(emptyAsUndefined, z.string().default("0.0.0.0")),
   PORT: intInRange(0, 65535, 3000),

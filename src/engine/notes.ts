@@ -7,12 +7,16 @@ export function fitNote(text: string): string {
   return text.length <= NOTE_MAX ? text : `${text.slice(0, NOTE_MAX - 1)}…`;
 }
 
+/**
+ * The note of a revert. It names no finding (the case id is the finding id), so reverts of many
+ * findings with the same owner share one text and go out in one BatchUpdateFindings call.
+ */
 export function revertNote(c: Case, revertTo: string, approverTeam: string): string {
   return fitNote(
     `securityhub-governor: suppression blocked and status set back to ${revertTo}. This finding is owned by ` +
       `team ${c.owner} and has no approved exception. To suppress it, request one: ` +
-      `shgov exception request <case> --as <you> --team ${c.owner} --until <YYYY-MM-DD> --justification "<why>" ` +
-      `(or from Slack); team ${approverTeam} approves. Case: ${c.id}`,
+      `shgov exception request <finding id> --as <you> --team ${c.owner} --until <YYYY-MM-DD> --justification "<why>" ` +
+      `(or from Slack); team ${approverTeam} approves.`,
   );
 }
 
@@ -29,6 +33,6 @@ export function expiryNote(c: Case, reopenTo: string): string {
   const expiresAt = c.exception?.expiresAt ?? "";
   return fitNote(
     `securityhub-governor: exception ${id} expired ${expiresAt}; status set back to ${reopenTo} and the ` +
-      `remediation clock resumed. Owner: team ${c.owner}. Case: ${c.id}`,
+      `remediation clock resumed. Owner: team ${c.owner}.`,
   );
 }

@@ -1,8 +1,14 @@
 import type { IncomingMessage } from "node:http";
+import { applyInput } from "../app/apply-input.js";
+import { parseCaseAction } from "../app/case-actions.js";
 import { CASE_STATUSES } from "../engine/case.js";
+import type { HumanInput } from "../engine/inputs.js";
+import type { Policy } from "../engine/policy.js";
+import { verifyAudit } from "../store/audit-verify.js";
 import { getCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import { keysMatch } from "./api-key.js";
+import { readBody } from "./body.js";
 import { sendError, sendJson } from "./respond.js";
 import type { Route } from "./server.js";
 
@@ -10,12 +16,38 @@ import type { Route } from "./server.js";
  * The read API the CLI uses when a service holds the embedded database (PGlite allows one
  * process per data directory). Bearer-token protected.
  */
-export function adminRoutes(db: Database, adminToken: string): Route[] {
+export function adminRoutes(
+  db: Database,
+  adminToken: string,
+  actions: { policy: Policy; now: () => Date },
+): Route[] {
   const authorized = (request: IncomingMessage) => {
     const header = request.headers.authorization ?? "";
     return header.startsWith("Bearer ") && keysMatch(header.slice(7), adminToken);
   };
   return [
+    {
+      // A person's action on a case (claim, exception, upgrade date): 200 with what was decided,
+      // 409 when the rules refuse it, 400 when the action itself is malformed.
+      method: "POST",
+      path: /^\/api\/cases\/(.+)\/actions$/,
+      handler: async (request, response, [id]) => {
+        if (!authorized(request))
+          return sendError(response, 401, "unauthorized", "missing or invalid bearer token");
+        const body = await readBody(request, 64 * 1024);
+        if (body.oversized) return sendError(response, 413, "too_large", "an action is at most 64 KiB");
+        let input: HumanInput;
+        try {
+          input = parseCaseAction(JSON.parse(body.text));
+        } catch (error) {
+          return sendError(response, 400, "invalid_action", (error as Error).message);
+        }
+        const result = await applyInput(db, actions.policy, id ?? "", input, actions.now);
+        if (!result.case) return sendError(response, 404, "not_found", `no case ${id}`);
+        if (result.rejection) return sendError(response, 409, "refused", result.rejection);
+        sendJson(response, 200, result);
+      },
+    },
     {
       method: "GET",
       path: /^\/api\/cases$/,
@@ -51,6 +83,16 @@ export function adminRoutes(db: Database, adminToken: string): Route[] {
         const detail = await getCase(db, id ?? "");
         if (!detail) return sendError(response, 404, "not_found", `no case ${id}`);
         sendJson(response, 200, detail);
+      },
+    },
+    {
+      method: "GET",
+      path: /^\/api\/audit\/verify$/,
+      handler: async (request, response) => {
+        if (!authorized(request))
+          return sendError(response, 401, "unauthorized", "missing or invalid bearer token");
+        const caseId = new URL(request.url ?? "/", "http://localhost").searchParams.get("case");
+        sendJson(response, 200, await verifyAudit(db, caseId ? { caseId } : {}));
       },
     },
   ];

@@ -70,6 +70,7 @@ export function runFindingsWorker(
   db: Database,
   policy: Policy,
   logger: Logger,
+  now: () => Date = () => new Date(),
 ): () => Promise<void> {
   const connection = workerConnection(env.REDIS_URL);
   reportOutages(connection, logger, "worker");
@@ -81,6 +82,7 @@ export function runFindingsWorker(
     logger,
     concurrency: env.WORKER_CONCURRENCY,
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+    now,
   });
   return async () => {
     // A graceful close waits for active jobs, which waits for Redis: during an outage it would

@@ -16,7 +16,10 @@ export async function loadCases(tx: Sql, ids: string[]): Promise<Map<string, Sto
 }
 
 /** Writes case projections in one statement: queryable columns plus the whole state as JSON. */
-export async function saveCases(tx: Sql, cases: StoredCase[]): Promise<void> {
+export async function saveCases(
+  tx: Sql,
+  cases: (StoredCase & { nextDueAt: string | null })[],
+): Promise<void> {
   if (cases.length === 0) return;
   await tx.query(
     `INSERT INTO cases (id, control_id, severity, title, account_id, region, resource_id, owner_team,
@@ -34,7 +37,7 @@ export async function saveCases(tx: Sql, cases: StoredCase[]): Promise<void> {
        audit_head = EXCLUDED.audit_head, state = EXCLUDED.state`,
     [
       JSON.stringify(
-        cases.map(({ state, auditHead }) => ({
+        cases.map(({ state, auditHead, nextDueAt }) => ({
           id: state.id,
           control_id: state.controlId,
           severity: state.severity,
@@ -46,7 +49,7 @@ export async function saveCases(tx: Sql, cases: StoredCase[]): Promise<void> {
           counterpart_team: state.counterpart,
           status: state.status,
           sla_due_at: state.slaDueAt,
-          next_due_at: null,
+          next_due_at: nextDueAt,
           opened_at: state.openedAt,
           updated_at: state.updatedAt,
           version: state.version,

@@ -84,6 +84,29 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "outbox",
+    sql: `
+      -- Effects the engine decided, written in the same transaction as their events and delivered
+      -- by the dispatchers. key = case id, case version and position: a redelivered input cannot add a row twice.
+      CREATE TABLE outbox (
+        id            bigserial PRIMARY KEY,
+        key           text NOT NULL UNIQUE,
+        case_id       text NOT NULL,
+        kind          text NOT NULL,
+        payload       jsonb NOT NULL,
+        status        text NOT NULL,
+        attempts      integer NOT NULL DEFAULT 0,
+        available_at  timestamptz NOT NULL,
+        created_at    timestamptz NOT NULL,
+        done_at       timestamptz,
+        last_error    text
+      );
+      CREATE INDEX outbox_pending ON outbox (kind, available_at) WHERE status = 'pending';
+      CREATE INDEX outbox_case ON outbox (case_id);
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

@@ -59,7 +59,7 @@ describe("shgov cases on PostgreSQL", () => {
     const lines = table.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^FINDING\s+CONTROL\s+SEVERITY\s+OWNER\s+STATUS\s+SLA DUE\s+TITLE$/);
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toMatch(/EKS\.2\s+HIGH\s+platform\s+open\s+2026-10-01/);
+    expect(lines[2]).toMatch(/EKS\.2\s+HIGH\s+platform\s+awaiting_date\s+2026-10-01/);
     expect(lines[3]).toMatch(/EC2\.7\s+INFORMATIONAL\s+security\s+open\s+not tracked/);
 
     const json = await runCli(["cases", "--json", "--owner", "platform"], env);

@@ -59,3 +59,37 @@ export function asffEvent(version: FindingVersion = {}, eventId = "11111111-2222
   if (version.title) finding.Title = version.title;
   return event;
 }
+
+export interface EksVersion {
+  /** Kubernetes version in the resource details. */
+  kubernetes?: string;
+  workflowStatus?: "NEW" | "NOTIFIED" | "SUPPRESSED" | "RESOLVED";
+  complianceStatus?: "PASSED" | "FAILED";
+  updatedAt?: string;
+  processedAt?: string;
+  firstObservedAt?: string;
+  note?: { Text: string; UpdatedBy: string; UpdatedAt: string } | null;
+}
+
+/** The bundled ASFF EKS.2 event with the given fields changed. */
+export function eksEvent(version: EksVersion = {}, eventId = "eks-0000-0000-0000-000000000001") {
+  const event = eksAsffEvent() as { id: string; detail: { findings: Record<string, unknown>[] } };
+  const finding = event.detail.findings[0] as Record<string, unknown>;
+  event.id = eventId;
+  const resources = finding.Resources as { Details: { AwsEksCluster: { Version: string } } }[];
+  const details = resources[0]?.Details.AwsEksCluster;
+  if (details && version.kubernetes) details.Version = version.kubernetes;
+  finding.Workflow = { Status: version.workflowStatus ?? "NEW" };
+  finding.Compliance = { ...(finding.Compliance as object), Status: version.complianceStatus ?? "FAILED" };
+  finding.UpdatedAt = version.updatedAt ?? "2026-11-20T10:00:00.000Z";
+  finding.ProcessedAt = version.processedAt ?? finding.UpdatedAt;
+  finding.FirstObservedAt = version.firstObservedAt ?? "2026-11-01T00:00:00.000Z";
+  if (version.note) finding.Note = version.note;
+  else delete finding.Note;
+  return event;
+}
+
+export function eksFindingOf(event: unknown): { Id: string; ProductArn: string; AwsAccountId: string } {
+  return (event as { detail: { findings: { Id: string; ProductArn: string; AwsAccountId: string }[] } })
+    .detail.findings[0] as { Id: string; ProductArn: string; AwsAccountId: string };
+}

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { type Env, loadEnv } from "../../src/config/env.js";
 import { deleteQueueKeys as deleteKeysUnder } from "../../src/queue/redis.js";
-import { type RunningService, type ServiceRoles, startService } from "../../src/service.js";
+import {
+  type RunningService,
+  type ServiceOptions,
+  type ServiceRoles,
+  startService,
+} from "../../src/service.js";
 import { REPO_ROOT } from "./events.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 
@@ -26,6 +31,7 @@ export interface TestServiceOptions {
   queuePrefix?: string;
   workflowsDir?: string;
   env?: Partial<Env>;
+  options?: ServiceOptions;
 }
 
 export function uniquePrefix(): string {
@@ -63,6 +69,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     env,
     options.roles ?? { http: true, worker: true },
     pino({ level: "silent" }),
+    options.options ?? {},
   );
   return {
     service,

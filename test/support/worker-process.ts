@@ -2,11 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT } from "./events.js";
 
-/** `shgov serve --role worker` as a child process, so a test can kill it for real. */
-export function spawnWorker(env: Record<string, string>): ChildProcess {
+/** `shgov serve --role worker` (or another role) as a child process, so a test can kill it for real. */
+export function spawnWorker(
+  env: Record<string, string>,
+  role: "worker" | "dispatcher" = "worker",
+): ChildProcess {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "--role", "worker"],
+    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "--role", role],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: "warn", ...env },

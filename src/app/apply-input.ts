@@ -1,0 +1,46 @@
+import type { Case, CaseEvent } from "../engine/case.js";
+import { decide } from "../engine/decide.js";
+import type { Effect } from "../engine/effects.js";
+import type { EngineInput } from "../engine/inputs.js";
+import type { Policy } from "../engine/policy.js";
+import type { Database, Sql } from "../store/database.js";
+import { CaseBatch } from "./case-batch.js";
+
+export interface InputResult {
+  /** Why the engine refused the input (nothing was written), or null. */
+  rejection: string | null;
+  events: CaseEvent[];
+  effects: Effect[];
+  case: Case | null;
+}
+
+/** Decides one input about an existing case inside `tx`, and writes what was decided. */
+export async function applyInputInTx(
+  tx: Sql,
+  policy: Policy,
+  caseId: string,
+  input: Exclude<EngineInput, { type: "finding_observed" }>,
+  at: Date,
+): Promise<InputResult> {
+  const batch = await CaseBatch.open(tx, policy, [caseId]);
+  const current = batch.get(caseId);
+  if (!current) return { rejection: `there is no case ${caseId}`, events: [], effects: [], case: null };
+  const decision = decide(current, input, policy, at);
+  if (decision.rejection !== null) {
+    return { rejection: decision.rejection, events: [], effects: [], case: current };
+  }
+  const after = batch.apply(caseId, decision, at);
+  await batch.write(tx);
+  return { rejection: null, events: decision.events, effects: decision.effects, case: after };
+}
+
+/** A person's action or a dispatcher's result, applied in a transaction of its own. */
+export function applyInput(
+  db: Database,
+  policy: Policy,
+  caseId: string,
+  input: Exclude<EngineInput, { type: "finding_observed" }>,
+  now: () => Date,
+): Promise<InputResult> {
+  return db.transaction((tx) => applyInputInTx(tx, policy, caseId, input, now()));
+}

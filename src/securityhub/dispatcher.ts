@@ -1,0 +1,233 @@
+import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import type { Logger } from "pino";
+import { applyInputInTx } from "../app/apply-input.js";
+import type { FindSuppressorEffect, WorkflowUpdateEffect } from "../engine/effects.js";
+import type { EngineInput } from "../engine/inputs.js";
+import type { Policy } from "../engine/policy.js";
+import type { Database } from "../store/database.js";
+import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
+import { classifyError, type SecurityHubCall, sendWorkflowUpdates } from "./batch-update.js";
+import { findSuppressor } from "./history.js";
+import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
+
+export const NOTE_AUTHOR = "securityhub-governor";
+const KINDS: OutboxRow["kind"][] = ["securityhub.update", "securityhub.find_suppressor"];
+
+export interface SecurityHubDispatcherOptions {
+  db: Database;
+  policy: Policy;
+  /** Null in dry-run mode: nothing is sent. */
+  client: SecurityHubClient | null;
+  logger: Logger;
+  now?: () => Date;
+  limiter?: RateLimiter;
+  /** Rows taken per round. */
+  pageSize?: number;
+  /** A taken row is offered again after this long if its dispatcher died. */
+  leaseMs?: number;
+  /** Attempts before a retryable failure counts as permanent (about a day with the backoff below). */
+  maxAttempts?: number;
+  pollMs?: number;
+  /** Sees each Security Hub call made (or, in dry-run mode, that would be made). */
+  onCall?: (call: SecurityHubCall | { operation: "GetFindingHistory"; input: unknown }) => void;
+}
+
+/** 2 s, 4 s, 8 s ... capped at 30 minutes. */
+export function outboxBackoffMs(attempts: number): number {
+  return Math.min(1_000 * 2 ** Math.max(1, attempts), 30 * 60_000);
+}
+
+/**
+ * Delivers the Security Hub effects of the outbox: workflow updates in batches (BatchUpdateFindings,
+ * or V2 for OCSF findings) and the GetFindingHistory lookups that name who suppressed a finding.
+ * A row is closed only after the call succeeded, so a crash repeats a call rather than losing it
+ * (the update sets a status and a note: repeating it changes nothing). Permanent failures and the
+ * lookups' answers go back to the engine, in the transaction that closes the row.
+ */
+export class SecurityHubDispatcher {
+  private readonly now: () => Date;
+  private readonly limiter: RateLimiter;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: SecurityHubDispatcherOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.limiter = options.limiter ?? createRateLimiter({ ratePerSecond: 10, burst: 10 });
+  }
+
+  get dryRun(): boolean {
+    return this.options.client === null;
+  }
+
+  /** Delivers one page of due rows; returns how many rows it took. */
+  async runOnce(): Promise<number> {
+    const { db } = this.options;
+    const rows = await db.transaction((tx) =>
+      claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 500, this.options.leaseMs ?? 120_000),
+    );
+    if (rows.length === 0) return 0;
+    const updates = rows.filter((row) => row.kind === "securityhub.update");
+    const lookups = rows.filter((row) => row.kind === "securityhub.find_suppressor");
+    await this.deliverUpdates(updates);
+    for (const row of lookups) await this.deliverLookup(row);
+    return rows.length;
+  }
+
+  /** Runs until no due row is left (for tests and the demo). */
+  async drain(): Promise<void> {
+    while ((await this.runOnce()) > 0) {
+      // keep going
+    }
+  }
+
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.drain().catch((error) =>
+        this.options.logger.error({ err: error }, "Security Hub dispatcher round failed; retrying"),
+      );
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs ?? 1_000);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async deliverUpdates(rows: OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { db, logger } = this.options;
+    const effects = new Map(rows.map((row) => [row.id, row.payload as WorkflowUpdateEffect]));
+    const updates = rows.map((row) => {
+      const effect = row.payload as WorkflowUpdateEffect;
+      return {
+        id: row.id,
+        findingId: effect.findingId,
+        productArn: effect.productArn,
+        format: effect.format,
+        accountId: effect.accountId,
+        workflowStatus: effect.workflowStatus,
+        note: effect.note,
+      };
+    });
+    const client = this.options.client;
+    if (!client) {
+      for (const update of updates) {
+        const call = {
+          operation: update.format === "ocsf" ? "BatchUpdateFindingsV2" : "BatchUpdateFindings",
+          input: update,
+        } as const;
+        logger.info(call, "dry run: would call Security Hub");
+        this.options.onCall?.(call);
+      }
+      await db.transaction((tx) => finishOutbox(tx, [...effects.keys()], "dry_run", this.now()));
+      return;
+    }
+    const outcomes = await sendWorkflowUpdates(client, updates, {
+      limiter: this.limiter,
+      noteAuthor: NOTE_AUTHOR,
+      ...(this.options.onCall ? { onCall: this.options.onCall } : {}),
+    });
+    const done = outcomes.filter((outcome) => outcome.ok).map((outcome) => outcome.id);
+    await db.transaction((tx) => finishOutbox(tx, done, "done", this.now()));
+    const attempts = new Map(rows.map((row) => [row.id, row.attempts]));
+    for (const outcome of outcomes) {
+      if (outcome.ok) continue;
+      const tries = attempts.get(outcome.id) ?? 1;
+      const effect = effects.get(outcome.id);
+      if (!effect) continue;
+      if (outcome.retryable && tries < (this.options.maxAttempts ?? 16)) {
+        const at = new Date(this.now().getTime() + outboxBackoffMs(tries));
+        await db.transaction((tx) => retryOutbox(tx, outcome.id, at, outcome.error));
+        logger.warn(
+          { findingId: effect.findingId, attempts: tries, error: outcome.error },
+          "Security Hub update will be retried",
+        );
+        continue;
+      }
+      logger.error(
+        { findingId: effect.findingId, error: outcome.error },
+        "Security Hub update failed for good",
+      );
+      await this.close(outcome.id, "failed", effect.caseId, outcome.error, {
+        type: "effect_failed",
+        effect: "securityhub.update",
+        purpose: effect.purpose,
+        error: outcome.error,
+      });
+    }
+  }
+
+  private async deliverLookup(row: OutboxRow): Promise<void> {
+    const effect = row.payload as FindSuppressorEffect;
+    const query = {
+      findingId: effect.findingId,
+      productArn: effect.productArn,
+      ...(effect.since ? { since: effect.since } : {}),
+    };
+    this.options.onCall?.({ operation: "GetFindingHistory", input: query });
+    const client = this.options.client;
+    if (!client) {
+      this.options.logger.info(
+        { operation: "GetFindingHistory", input: query },
+        "dry run: would call Security Hub",
+      );
+      await this.close(row.id, "dry_run", effect.caseId, null, {
+        type: "suppressor_found",
+        suppressedBy: null,
+        suppressedByType: null,
+        suppressedAt: null,
+        error: "dry run: GetFindingHistory was not called",
+      });
+      return;
+    }
+    try {
+      const found = await findSuppressor(client, query, this.limiter);
+      await this.close(row.id, "done", effect.caseId, null, {
+        type: "suppressor_found",
+        suppressedBy: found.identity,
+        suppressedByType: found.identityType,
+        suppressedAt: found.at,
+        error: found.identity ? null : "the finding history shows no change to SUPPRESSED",
+      });
+    } catch (error) {
+      const kind = classifyError(error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (kind.retryable && row.attempts < (this.options.maxAttempts ?? 16)) {
+        const at = new Date(this.now().getTime() + outboxBackoffMs(row.attempts));
+        await this.options.db.transaction((tx) => retryOutbox(tx, row.id, at, message));
+        return;
+      }
+      await this.close(row.id, "failed", effect.caseId, message, {
+        type: "suppressor_found",
+        suppressedBy: null,
+        suppressedByType: null,
+        suppressedAt: null,
+        error: `GetFindingHistory failed: ${message}`,
+      });
+    }
+  }
+
+  /** Closes a row and hands its result to the engine in one transaction: the result is applied once. */
+  private async close(
+    id: string,
+    status: "done" | "failed" | "dry_run",
+    caseId: string,
+    error: string | null,
+    input: Exclude<EngineInput, { type: "finding_observed" | "timer_due" | "human" }>,
+  ): Promise<void> {
+    const { db, policy } = this.options;
+    await db.transaction(async (tx) => {
+      const closed = await finishOutbox(tx, [id], status, this.now(), error);
+      if (closed.length === 0) return;
+      const result = await applyInputInTx(tx, policy, caseId, input, this.now());
+      if (result.rejection)
+        this.options.logger.warn({ caseId, rejection: result.rejection }, "dispatcher result refused");
+    });
+  }
+}

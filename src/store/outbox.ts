@@ -1,0 +1,133 @@
+import type { Effect } from "../engine/effects.js";
+import { iso, isoOrNull, type Sql } from "./database.js";
+
+/** pending: to deliver; done: delivered; failed: given up (recorded on the case); dry_run: logged, not sent. */
+export type OutboxStatus = "pending" | "done" | "failed" | "dry_run";
+
+export interface OutboxRow {
+  id: string;
+  key: string;
+  caseId: string;
+  kind: Effect["kind"];
+  payload: Effect;
+  status: OutboxStatus;
+  attempts: number;
+  availableAt: string;
+  createdAt: string;
+  doneAt: string | null;
+  lastError: string | null;
+}
+
+export interface NewOutboxRow {
+  key: string;
+  effect: Effect;
+  at: string;
+}
+
+export async function insertOutbox(tx: Sql, rows: NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO outbox (key, case_id, kind, payload, status, available_at, created_at)
+     SELECT key, case_id, kind, payload, 'pending', at, at
+       FROM jsonb_to_recordset($1::jsonb) AS x(key text, case_id text, kind text, payload jsonb, at timestamptz)
+     ON CONFLICT (key) DO NOTHING`,
+    [
+      JSON.stringify(
+        rows.map((row) => ({
+          key: row.key,
+          case_id: row.effect.caseId,
+          kind: row.effect.kind,
+          payload: row.effect,
+          at: row.at,
+        })),
+      ),
+    ],
+  );
+}
+
+function rowOf(row: Record<string, unknown>): OutboxRow {
+  return {
+    id: String(row.id),
+    key: String(row.key),
+    caseId: String(row.case_id),
+    kind: row.kind as Effect["kind"],
+    payload: row.payload as Effect,
+    status: row.status as OutboxStatus,
+    attempts: Number(row.attempts),
+    availableAt: iso(row.available_at),
+    createdAt: iso(row.created_at),
+    doneAt: isoOrNull(row.done_at),
+    lastError: (row.last_error as string | null) ?? null,
+  };
+}
+
+/**
+ * Takes up to `limit` pending rows of the given kinds that are due, and leases them: they become
+ * available again after `leaseMs`, so rows taken by a dispatcher that died are delivered later.
+ */
+export async function claimOutbox(
+  tx: Sql,
+  kinds: Effect["kind"][],
+  now: Date,
+  limit: number,
+  leaseMs: number,
+): Promise<OutboxRow[]> {
+  const rows = await tx.query<Record<string, unknown>>(
+    `UPDATE outbox SET available_at = $3::timestamptz + ($4::integer * interval '1 millisecond'),
+            attempts = attempts + 1
+      WHERE id IN (SELECT id FROM outbox
+                    WHERE status = 'pending' AND kind = ANY($1::text[]) AND available_at <= $3::timestamptz
+                    ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [kinds, limit, now.toISOString(), leaseMs],
+  );
+  return rows.map(rowOf).sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** Closes rows that are still pending; returns the ids it closed (a row closed meanwhile is left alone). */
+export async function finishOutbox(
+  tx: Sql,
+  ids: string[],
+  status: Exclude<OutboxStatus, "pending">,
+  now: Date,
+  error: string | null = null,
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE outbox SET status = $2, done_at = $3, last_error = COALESCE($4, last_error)
+      WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id`,
+    [ids, status, now.toISOString(), error],
+  );
+  return rows.map((row) => String(row.id));
+}
+
+/** Puts a row back for a later attempt. */
+export async function retryOutbox(tx: Sql, id: string, at: Date, error: string): Promise<void> {
+  await tx.query("UPDATE outbox SET available_at = $2, last_error = $3 WHERE id = $1", [
+    id,
+    at.toISOString(),
+    error,
+  ]);
+}
+
+export async function listOutbox(
+  db: Sql,
+  filter: { caseId?: string; kind?: Effect["kind"]; status?: OutboxStatus } = {},
+): Promise<OutboxRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [column, value] of [
+    ["case_id", filter.caseId],
+    ["kind", filter.kind],
+    ["status", filter.status],
+  ] as const) {
+    if (value === undefined) continue;
+    params.push(value);
+    where.push(`${column} = $${params.length}`);
+  }
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id`,
+    params,
+  );
+  return rows.map(rowOf);
+}

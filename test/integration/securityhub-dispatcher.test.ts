@@ -1,0 +1,162 @@
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { observeFindings } from "../../src/app/observe-findings.js";
+import { parseEnvelope } from "../../src/intake/envelope.js";
+import { createSecurityHubClient } from "../../src/securityhub/client.js";
+import { SecurityHubDispatcher } from "../../src/securityhub/dispatcher.js";
+import { createRateLimiter } from "../../src/securityhub/rate-limiter.js";
+import { getCase } from "../../src/store/cases.js";
+import type { Database } from "../../src/store/database.js";
+import { listOutbox } from "../../src/store/outbox.js";
+import { examplePolicy } from "../support/engine.js";
+import { asffEvent, eksOcsfEvent } from "../support/events.js";
+import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";
+import { openTestStore } from "../support/stores.js";
+
+/** The outbox delivered to the fake Security Hub through the real SDK. */
+const policy = examplePolicy();
+const now = () => new Date("2026-11-21T12:00:00.000Z");
+const PRODUCT = "arn:aws:securityhub:us-east-1::product/aws/securityhub";
+
+let db: Database;
+let cleanup: () => Promise<void>;
+let fake: FakeSecurityHub;
+
+beforeAll(async () => {
+  fake = await startFakeSecurityHub();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(async () => {
+  await cleanup?.();
+  ({ db, cleanup } = await openTestStore("pglite"));
+  fake.requests.length = 0;
+});
+afterAll(async () => cleanup?.());
+
+function dispatcher(options: { dryRun?: boolean; onCall?: (call: { operation: string }) => void } = {}) {
+  return new SecurityHubDispatcher({
+    db,
+    policy,
+    client: options.dryRun
+      ? null
+      : createSecurityHubClient({
+          endpoint: fake.url,
+          region: "us-east-1",
+          maxAttempts: 1,
+          credentials: { accessKeyId: "AKIDFAKE", secretAccessKey: "fake" },
+        }),
+    logger: pino({ level: "silent" }),
+    now,
+    limiter: createRateLimiter({ ratePerSecond: 1_000, burst: 1_000 }),
+    ...(options.onCall ? { onCall: options.onCall } : {}),
+  });
+}
+
+/** Findings first seen SUPPRESSED: each one's case is blocked at once (a revert and a lookup each). */
+async function suppressedFindings(count: number, prefix: string): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, index) => `arn:test:${prefix}:${index}`);
+  const observations = ids.map((id, index) => {
+    const parsed = parseEnvelope(asffEvent({ id, workflowStatus: "SUPPRESSED" }, `${prefix}-${index}`));
+    if (!parsed.ok || !parsed.observations[0]) throw new Error("fixture did not parse");
+    return parsed.observations[0];
+  });
+  await observeFindings(db, policy, observations, now);
+  return ids;
+}
+
+describe("Security Hub dispatcher", () => {
+  it("batches 250 reverts that share a note into 3 BatchUpdateFindings calls of at most 100, then names the suppressors", async () => {
+    const ids = await suppressedFindings(250, "batch");
+    fake.seed(ids.map((id) => ({ id, productArn: PRODUCT })));
+    fake.recordConsoleUpdate(ids[7] as string, "arn:aws:iam::111111111111:user/carol", "SUPPRESSED");
+    await dispatcher().drain();
+    const calls = fake.calls("BatchUpdateFindings");
+    expect(calls.map((call) => call.body.FindingIdentifiers.length)).toEqual([100, 100, 50]);
+    expect(ids.every((id) => fake.finding(id)?.workflowStatus === "NOTIFIED")).toBe(true);
+    const rows = await listOutbox(db, { kind: "securityhub.update" });
+    expect(rows.every((row) => row.status === "done")).toBe(true);
+    expect(fake.calls("GetFindingHistory")).toHaveLength(250);
+    expect((await getCase(db, ids[7] as string))?.case.suppression?.suppressedBy).toBe(
+      "arn:aws:iam::111111111111:user/carol",
+    );
+  });
+
+  it("retries throttling and UnprocessedFindings until every revert is made", async () => {
+    const ids = await suppressedFindings(3, "retry");
+    fake.seed(ids.map((id) => ({ id, productArn: PRODUCT, workflowStatus: "SUPPRESSED" as const })));
+    fake.fail({
+      kind: "throttle",
+      times: 2,
+      operation: "BatchUpdateFindings",
+      errorType: "LimitExceededException",
+    });
+    fake.fail({
+      kind: "unprocessed",
+      findingIds: [ids[1] as string],
+      errorCode: "ConcurrentUpdateError",
+      times: 1,
+    });
+    await dispatcher().drain();
+    expect(ids.map((id) => fake.finding(id)?.workflowStatus)).toEqual(["NOTIFIED", "NOTIFIED", "NOTIFIED"]);
+    expect(fake.calls("BatchUpdateFindings").length).toBeGreaterThanOrEqual(4);
+    expect((await listOutbox(db, { kind: "securityhub.update" })).map((row) => row.status)).toEqual([
+      "done",
+      "done",
+      "done",
+    ]);
+  });
+
+  it("records a permanent failure as an audit event on the case and tells the owner", async () => {
+    const [id] = await suppressedFindings(1, "gone"); // not seeded: Security Hub answers FindingNotFound
+    await dispatcher().drain();
+    const [row] = await listOutbox(db, { kind: "securityhub.update" });
+    expect(row?.status).toBe("failed");
+    expect(row?.lastError).toContain("FindingNotFound");
+    const detail = await getCase(db, id as string);
+    const failed = detail?.events.find((event) => event.type === "effect.failed");
+    expect(failed?.data).toMatchObject({ effect: "securityhub.update:revert_suppression" });
+    const told = (await listOutbox(db, { kind: "notify" })).map((r) => r.payload);
+    expect(told).toContainEqual(expect.objectContaining({ topic: "effect.failed", teams: ["security"] }));
+  });
+
+  it("uses BatchUpdateFindingsV2 for OCSF findings", async () => {
+    const event = eksOcsfEvent() as { detail: { findings: Record<string, unknown>[] } };
+    const finding = event.detail.findings[0] as Record<string, unknown>;
+    finding.status_id = 3;
+    finding.status = "Suppressed";
+    const parsed = parseEnvelope(event);
+    if (!parsed.ok || !parsed.observations[0]) throw new Error("fixture did not parse");
+    const ocsf = parsed.observations[0].finding;
+    await observeFindings(db, policy, parsed.observations, now);
+    fake.seed([{ id: ocsf.id, productArn: ocsf.productArn, accountId: ocsf.accountId, format: "ocsf" }]);
+    await dispatcher().drain();
+    const [call] = fake.calls("BatchUpdateFindingsV2");
+    expect(call?.body).toMatchObject({
+      FindingIdentifiers: [
+        { FindingInfoUid: ocsf.id, MetadataProductUid: ocsf.productArn, CloudAccountUid: ocsf.accountId },
+      ],
+      StatusId: 2,
+    });
+    expect(call?.body.Comment).toContain("suppression blocked");
+    expect(fake.calls("BatchUpdateFindings")).toHaveLength(0);
+  });
+
+  it("in dry-run mode logs the calls it would make, sends nothing, and still closes the loop", async () => {
+    const [id] = await suppressedFindings(1, "dry");
+    const seen: string[] = [];
+    await dispatcher({ dryRun: true, onCall: (call) => seen.push(call.operation) }).drain();
+    expect(seen).toEqual(["BatchUpdateFindings", "GetFindingHistory"]);
+    expect(fake.requests).toHaveLength(0);
+    expect((await listOutbox(db)).filter((r) => r.kind !== "notify").map((r) => r.status)).toEqual([
+      "dry_run",
+      "dry_run",
+    ]);
+    const detail = await getCase(db, id as string);
+    expect(detail?.events.at(-1)).toMatchObject({
+      type: "suppression.attributed",
+      data: { suppressedBy: null },
+    });
+  });
+});
