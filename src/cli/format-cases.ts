@@ -35,12 +35,42 @@ export function caseDetailText(detail: CaseDetail): string {
     ["workflow status", c.latest.workflowStatus],
     ["compliance", c.latest.complianceStatus ?? "-"],
     ["record state", c.latest.recordState],
+    ["escalation level", String(c.escalationLevel ?? 0)],
+    ["assignee", c.assignee ? `${c.assignee.user} (${c.assignee.team})` : "-"],
   ];
+  if (c.exception) {
+    fields.push([
+      "exception",
+      `${c.exception.id} ${c.exception.status}, until ${c.exception.expiresAt}, requested by ${c.exception.requester.user} (${c.exception.requester.team})`,
+    ]);
+  }
+  if (c.upgrade) {
+    const agreed = c.upgrade.agreed ? `agreed ${c.upgrade.agreed.date}` : "no date agreed";
+    const proposal = c.upgrade.proposal
+      ? `; proposed ${c.upgrade.proposal.date} by ${c.upgrade.proposal.proposedBy.user} (${c.upgrade.proposal.proposedBy.team})`
+      : "";
+    fields.push([
+      "upgrade date",
+      `${agreed}${proposal}; before ${c.upgrade.deadline?.slice(0, 10) ?? "-"} (${c.upgrade.deadlineSource})`,
+    ]);
+  }
+  if (c.suppression) {
+    fields.push([
+      "suppression",
+      `blocked ${c.suppression.blockedCount}x, last ${c.suppression.blockedAt} by ${c.suppression.suppressedBy ?? "unknown"}`,
+    ]);
+  }
   const width = Math.max(...fields.map(([label]) => label.length));
   const head = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
   const events = renderTable(
     ["#", "AT", "EVENT", "ACTOR", "REASON"],
     detail.events.map((e) => [String(e.seq), e.at, e.type, e.actor, e.reason ?? ""]),
   );
-  return `${head}\n\naudit events\n${events}`;
+  const outbox = detail.outbox.length
+    ? `\n\nactions (outbox)\n${renderTable(
+        ["KIND", "STATUS", "CREATED", "WHAT"],
+        detail.outbox.map((row) => [row.kind, row.status, row.createdAt, row.summary]),
+      )}`
+    : "";
+  return `${head}\n\naudit events\n${events}${outbox}`;
 }

@@ -41,7 +41,12 @@ export const teamSchema = z
     slack_channel: slackChannel.describe("Channel where the team's cases, approvals and alerts go."),
     slack_usergroup: slackUsergroup.optional(),
     leads: z.array(slackUser).default([]).describe("Users mentioned when a step sets mention_leads."),
-    members: z.array(slackUser).optional().describe("Users who may act for the team besides the user group."),
+    members: z
+      .array(slackUser)
+      .optional()
+      .describe(
+        "When set, only these users and the leads may act for the team (claims, exceptions, dates); when empty, the user group decides.",
+      ),
   })
   .strict();
 

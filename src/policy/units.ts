@@ -1,6 +1,6 @@
 /** Parsing of the small value languages used in policy files: durations and percentages. */
 
-const DURATION = /^(\d+)(m|h|d|w)$/;
+const DURATION = /^([1-9]\d*)(m|h|d|w)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
 export const DURATION_PATTERN = DURATION.source;

@@ -1,5 +1,7 @@
 import type { Case, CaseStatus } from "../engine/case.js";
+import type { Effect } from "../engine/effects.js";
 import { iso, isoOrNull, type Sql } from "./database.js";
+import { listOutbox } from "./outbox.js";
 
 export interface StoredCase {
   state: Case;
@@ -136,6 +138,19 @@ export interface AuditEventRow {
 export interface CaseDetail {
   case: Case;
   events: AuditEventRow[];
+  /** What the bot did or will do outside: Security Hub calls and notifications. */
+  outbox: { kind: string; status: string; createdAt: string; summary: string }[];
+}
+
+function summarize(effect: Effect): string {
+  switch (effect.kind) {
+    case "securityhub.update":
+      return `set ${effect.workflowStatus}: ${effect.note}`;
+    case "securityhub.find_suppressor":
+      return "GetFindingHistory: who suppressed it";
+    case "notify":
+      return `${effect.teams.join(", ")}${effect.mentionLeads ? " (leads mentioned)" : ""}: ${effect.text}`;
+  }
 }
 
 export async function getCase(db: Sql, id: string): Promise<CaseDetail | null> {
@@ -146,8 +161,15 @@ export async function getCase(db: Sql, id: string): Promise<CaseDetail | null> {
     "SELECT seq, type, actor, at, reason, data, hash FROM audit_events WHERE case_id = $1 ORDER BY seq",
     [id],
   );
+  const outbox = await listOutbox(db, { caseId: id });
   return {
     case: row.state,
+    outbox: outbox.map((entry) => ({
+      kind: entry.kind,
+      status: entry.status,
+      createdAt: entry.createdAt,
+      summary: summarize(entry.payload),
+    })),
     events: events.map((event) => ({
       seq: Number(event.seq),
       type: String(event.type),
