@@ -63,7 +63,9 @@ program
 
 program
   .command("demo")
-  .description("post the bundled example events through the real intake and print the resulting cases")
+  .description(
+    "post the bundled example events through the real intake, then tell the story of an EKS.2 finding step by step (Security Hub in dry run)",
+  )
   .action(async () => {
     const env = loadEnv();
     await runDemo({ out, logger: createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL) });

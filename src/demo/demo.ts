@@ -2,16 +2,22 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { casesTable } from "../cli/format-cases.js";
+import { reportText } from "../cli/audit-command.js";
+import { renderTable, truncate } from "../cli/table.js";
 import { type Env, loadEnv } from "../config/env.js";
 import { deleteQueueKeys } from "../queue/redis.js";
 import { startService } from "../service.js";
-import { listCases } from "../store/cases.js";
+import { verifyAudit } from "../store/audit-verify.js";
+import { type CaseSummary, listCases } from "../store/cases.js";
 import { type PrivateRedis, redisAnswers, redisServerOnPath, startPrivateRedis } from "./redis-server.js";
+import { DemoClock, type SecurityHubCallSeen, tellStory } from "./story.js";
+import { EXAMPLE_EVENTS_DIR } from "./story-events.js";
 
-export const EXAMPLE_EVENTS_DIR = fileURLToPath(new URL("../../examples/events/", import.meta.url));
+export { EXAMPLE_EVENTS_DIR };
+
+/** The demo's clock starts here and jumps forward through the story. */
+export const DEMO_START = "2026-11-20T10:00:00.000Z";
 
 export class DemoPrerequisiteError extends Error {
   override name = "DemoPrerequisiteError";
@@ -26,7 +32,10 @@ export interface DemoOptions {
 /**
  * The "run it" command: the whole pipeline on this machine with nothing but Node and Redis.
  * Bundled example events go through the real HTTP intake, the queue and the worker into an
- * embedded database in a temporary directory; the resulting cases are printed.
+ * embedded database in a temporary directory, and the resulting cases are printed. Then the story
+ * of a suppressed end-of-support finding is told step by step (story.ts) on a clock that jumps
+ * ahead, with the Security Hub dispatcher in dry-run mode: no AWS credentials, no network. It ends
+ * with the audit log's verification.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { out } = options;
@@ -48,17 +57,25 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   const dataDir = await mkdtemp(join(tmpdir(), "shgov-demo-"));
   const apiKey = randomBytes(16).toString("hex");
+  const adminToken = randomBytes(16).toString("hex");
   const env: Env = {
     ...base,
     REDIS_URL: redisUrl,
     DATABASE_URL: undefined,
     DATA_DIR: dataDir,
     INGEST_API_KEY: apiKey,
+    ADMIN_TOKEN: adminToken,
+    SECURITYHUB_DRY_RUN: true,
     HOST: "127.0.0.1",
     PORT: 0,
     QUEUE_PREFIX: `shgov-demo-${randomBytes(4).toString("hex")}`,
   };
-  const service = await startService(env, { http: true, worker: true }, options.logger);
+  const clock = new DemoClock(Date.parse(DEMO_START));
+  const calls: SecurityHubCallSeen[] = [];
+  const service = await startService(env, { http: true, worker: true, dispatcher: true }, options.logger, {
+    now: clock.now,
+    onSecurityHubCall: (call) => calls.push(call),
+  });
   try {
     out(`Service: ${service.url} (embedded PGlite in ${dataDir}, policy from ${env.WORKFLOWS_DIR})`);
     out("");
@@ -77,12 +94,30 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       out(`POST /events ${file.padEnd(44)} ${response.status} ${event["detail-type"]}`);
     }
     await waitForObservations(service.db, expected);
+    // The service sweeps timers every minute, at any moment: sweep now, so the table never depends on it.
+    await service.sweep();
     const cases = await listCases(service.db);
     out("");
-    out(`${cases.length} cases, by SLA due date:`);
-    out(casesTable(cases));
+    out(
+      `${cases.length} cases on ${DEMO_START.slice(0, 16).replace("T", " ")}, the demo's clock (the examples' ` +
+        "SLAs ran out long ago):",
+    );
+    out(demoCasesTable(cases));
+
     out("");
-    out("Inspect one with `shgov cases show ID`; validate your policy with `shgov validate workflows/`.");
+    out("The story the bot exists for, on a clock that jumps ahead. Dry run: the Security Hub calls");
+    out("and Slack messages the bot would send are printed, not sent.");
+    await tellStory({ service, url: service.url ?? "", apiKey, adminToken, clock, calls, out });
+
+    const audit = await verifyAudit(service.db);
+    out("");
+    out(`── audit verify (as \`shgov audit verify\`)`);
+    out(`  ${reportText(audit)}: every decision above is a hash-chained audit event`);
+    if (!audit.ok) throw new Error("the demo's audit log does not verify");
+    out("");
+    out(
+      "Run it for real with `shgov serve` (see README.md); check your policy with `shgov validate workflows/`.",
+    );
   } finally {
     await service.close();
     await deleteQueueKeys(redisUrl, env.QUEUE_PREFIX).catch(() => {});
@@ -99,4 +134,19 @@ async function waitForObservations(db: { query: <R>(sql: string) => Promise<R[]>
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the worker did not apply ${expected} findings within 30 s`);
+}
+
+/** The cases table, narrow: the finding ids are long and alike. */
+function demoCasesTable(cases: CaseSummary[]): string {
+  return renderTable(
+    ["CONTROL", "SEVERITY", "OWNER", "STATUS", "SLA DUE", "TITLE"],
+    cases.map((c) => [
+      c.controlId ?? "-",
+      c.severity,
+      c.owner,
+      c.status,
+      c.slaDueAt ? c.slaDueAt.slice(0, 10) : "not tracked",
+      truncate(c.title, 40),
+    ]),
+  );
 }

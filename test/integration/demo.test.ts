@@ -14,18 +14,98 @@ async function demoOutput(env: NodeJS.ProcessEnv): Promise<string[]> {
   return lines;
 }
 
+const STORY_FINDING =
+  "arn:aws:securityhub:us-east-1:111111111111:security-control/EKS.2/finding/7c2d9e41-5a6b-4c8d-9e0f-1a2b3c4d5e01";
+
 describe("shgov demo", () => {
-  it("posts the bundled events through the HTTP intake and prints the resulting cases", async () => {
+  it("posts the bundled events, then tells the story of a suppressed EKS.2 finding step by step", async () => {
     const lines = await demoOutput({ REDIS_URL: SHARED_REDIS_URL });
     const text = lines.join("\n");
+    // Wrapped lines joined, so that a sentence can be looked for whole.
+    const flat = text.replace(/\s+/g, " ");
+
+    // The bundled events through the real intake, and the cases at the demo's clock.
     expect(lines.filter((l) => l.startsWith("POST /events"))).toHaveLength(6);
     expect(lines.filter((l) => / 202 /.test(l))).toHaveLength(6);
-    expect(text).toContain("6 cases, by SLA due date:");
-    // The EKS 1.31 cluster's EKS.2 finding is owned by platform.
-    expect(text).toMatch(
-      /arn:aws:securityhub:us-east-1:111111111111:security-control…\s+EKS\.2\s+HIGH\s+platform\s+open\s+2026-10-01/,
-    );
+    expect(text).toContain("6 cases on 2026-11-20 10:00, the demo's clock");
+    expect(text).toMatch(/EKS\.2\s+HIGH\s+platform\s+breached\s+2026-10-01/);
     expect(text).toMatch(/EC2\.7\s+INFORMATIONAL\s+security\s+open\s+not tracked/);
+
+    // One heading per step, in the story's order.
+    const headings = lines.filter((l) => l.startsWith("── "));
+    expect(headings.map((h) => /^── (\d+\. \S+ \S+|audit verify)/.exec(h)?.[1])).toEqual([
+      "1. 2026-11-20 10:00",
+      "2. 2026-12-05 10:00",
+      "3. 2026-12-14 09:00",
+      "4. 2026-12-14 11:00",
+      "5. 2026-12-14 11:05",
+      "6. 2027-02-15 09:00",
+      "7. 2027-03-02 09:00",
+      "8. 2027-03-05 10:00",
+      "9. 2027-03-11 14:00",
+      "audit verify",
+    ]);
+    const inStep = (n: number) => {
+      const start = lines.indexOf(headings[n - 1] as string);
+      const end = lines.indexOf(headings[n] as string);
+      return lines.slice(start, end).join("\n").replace(/\s+/g, " ");
+    };
+
+    // Owned by platform, awaiting an agreed date before the end of standard support of 1.35.
+    expect(inStep(1)).toContain('decided case.opened: routed by rule "eks"');
+    expect(inStep(1)).toMatch(
+      /awaiting_date, owner platform, counterpart security, SLA due 2026-12-20, a date to agree before 2027-03-27 \(EKS 1\.35 end of standard support\)/,
+    );
+    // The ladder: owner, then owner and counterpart with their leads.
+    expect(inStep(2)).toContain("decided escalated: 50% of the SLA used tells platform: Escalation level 1");
+    expect(inStep(2)).toContain("tells platform, security (leads mentioned): Escalation level 2");
+
+    // The suppression is blocked: the revert, with its note, and the look-up of who did it.
+    expect(inStep(3)).toContain(
+      "decided suppression.blocked: SUPPRESSED without an approved, unexpired exception",
+    );
+    expect(inStep(3)).toContain(
+      `calls BatchUpdateFindings FindingIdentifiers [{Id: ${STORY_FINDING}, ProductArn: arn:aws:securityhub:us-east-1::product/aws/securityhub}] Workflow.Status NOTIFIED`,
+    );
+    expect(inStep(3)).toContain(
+      'Note.Text "securityhub-governor: suppression blocked and status set back to NOTIFIED.',
+    );
+    expect(inStep(3)).toContain("tells platform, security: Suppression blocked:");
+    expect(inStep(3)).toMatch(
+      /calls GetFindingHistory \(the same finding\): a dry run cannot ask, so who suppressed it stays unknown; in production UpdateSource\.Identity names the caller's ARN/,
+    );
+
+    // A date after the deadline is refused; a valid one is agreed by the counterpart.
+    expect(inStep(4)).toContain(
+      "refused 409: 2027-04-15 is not before the deadline 2027-03-27 (EKS 1.35 end of standard support)",
+    );
+    expect(inStep(4)).not.toContain("decided");
+    expect(inStep(5)).toContain("acts U0SECBOB (security) agrees to 2027-03-01 decided date.agreed");
+    expect(inStep(5)).toContain("Upgrade date agreed: 2027-03-01");
+    expect(inStep(5)).toContain("date_agreed: upgrade on 2027-03-01, SLA due now 2027-03-02");
+    expect(inStep(5)).toContain("the original SLA end (2026-12-20) passes, no escalation");
+
+    // Reminders 14, 7 and 1 days before, then the breach goes to leadership.
+    for (const days of [14, 7, 1]) {
+      expect(inStep(6)).toContain(`decided date.reminded: ${days} day(s) before the agreed date`);
+      expect(inStep(6)).toContain(`upgraded on 2027-03-01 (${days} day(s) left)`);
+    }
+    expect(inStep(7)).toContain("decided date.missed: the agreed upgrade date passed unresolved");
+    expect(inStep(7)).toContain("decided sla.breached");
+    expect(inStep(7)).toContain(
+      "tells platform, security, leadership (leads mentioned): Breach: the upgrade date 2027-03-01",
+    );
+
+    // The good ending: agreed, then the check passes before the date.
+    expect(inStep(8)).toContain("decided date.agreed");
+    expect(inStep(9)).toContain("decided case.resolved: the check passed");
+    expect(inStep(9)).toContain("case resolved: time to remediate 6 d 4 h, no timer left");
+
+    // The audit chain of everything above is intact.
+    expect(flat).toMatch(/OK: 8 cases, \d+ events verified/);
+    // Only the revert and the look-up would reach Security Hub; the output stays short.
+    expect(lines.filter((l) => l.includes("calls "))).toHaveLength(2);
+    expect(lines.length).toBeLessThanOrEqual(110);
   });
 
   it("starts a private redis-server when none answers", async () => {
@@ -33,7 +113,9 @@ describe("shgov demo", () => {
     expect(lines[0]).toMatch(
       /^Redis: started a private redis-server on port \d+ \(none answered at redis:\/\/127\.0\.0\.1:\d+\)$/,
     );
-    expect(lines.join("\n")).toContain("6 cases, by SLA due date:");
+    const text = lines.join("\n");
+    expect(text).toContain("6 cases on 2026-11-20 10:00");
+    expect(text).toMatch(/OK: 8 cases, \d+ events verified/);
   });
 
   it("says in one line how to get Redis when there is none and no redis-server on PATH", async () => {

@@ -1,0 +1,315 @@
+import type { Case } from "../engine/case.js";
+import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js";
+import type { RunningService } from "../service.js";
+import { getCase } from "../store/cases.js";
+import { listOutbox } from "../store/outbox.js";
+import { findingOf, type StoryCluster, type StoryFindingVersion, storyEvent } from "./story-events.js";
+
+export type SecurityHubCallSeen = Parameters<NonNullable<SecurityHubDispatcherOptions["onCall"]>>[0];
+
+/** The demo's clock: the service reads it, the story moves it. */
+export class DemoClock {
+  constructor(private at: number) {}
+  readonly now = (): Date => new Date(this.at);
+  set(iso: string): void {
+    this.at = Date.parse(iso);
+  }
+}
+
+export interface StoryContext {
+  service: RunningService;
+  url: string;
+  apiKey: string;
+  adminToken: string;
+  clock: DemoClock;
+  /** Every Security Hub call the dispatcher would make, in order. */
+  calls: SecurityHubCallSeen[];
+  out: (line: string) => void;
+}
+
+/** Who suppresses the finding in the console; in production GetFindingHistory would name them. */
+const CONSOLE_USER = "arn:aws:sts::111111111111:assumed-role/PlatformAdmin/alice";
+const LEDGER: StoryCluster = { name: "ledger-prod", findingUuid: "7c2d9e41-5a6b-4c8d-9e0f-1a2b3c4d5e01" };
+const CARDS: StoryCluster = { name: "cards-prod", findingUuid: "7c2d9e41-5a6b-4c8d-9e0f-1a2b3c4d5e02" };
+/** Output lines are wrapped at this width. */
+const WIDTH = 110;
+const LABEL = 9;
+
+const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "-");
+const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** "  label    text", word-wrapped to WIDTH; continuation lines are indented under the text, deeper. */
+function labelled(label: string, text: string): string[] {
+  const indent = " ".repeat(2 + LABEL + 2);
+  const lines: string[] = [];
+  let line = `  ${label.padEnd(LABEL)}`;
+  let empty = true;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (!empty && line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = indent + word;
+    } else line = empty ? `${line}${word}` : `${line} ${word}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+function duration(ms: number | null): string {
+  if (ms === null) return "-";
+  const hours = Math.round(ms / 3_600_000);
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/**
+ * The story the bot exists for (DESIGN.md §1), told by the engine: a clock that jumps from
+ * November 2026 to March 2027, findings through the HTTP intake, people's actions through the
+ * admin API, the timer sweep, and the Security Hub dispatcher in dry-run mode. Each step prints
+ * what happened, what the bot decided (the new audit events and their reasons), whom it would tell
+ * (the notify effects) and what it would call in Security Hub. Returns the two story cases' ids.
+ */
+export async function tellStory(ctx: StoryContext): Promise<string[]> {
+  const { out, clock, service } = ctx;
+  const printedSeq = new Map<string, number>();
+  const printedOutbox = new Map<string, number>();
+  const namedFindings = new Set<string>();
+  let printedCalls = 0;
+  let step = 0;
+  let eventCount = 0;
+
+  const say = (label: string, text: string) => {
+    for (const line of labelled(label, text)) out(line);
+  };
+
+  const heading = (at: string, title: string) => {
+    clock.set(at);
+    step += 1;
+    out("");
+    out(`── ${step}. ${minute(at)}  ${title}`);
+  };
+
+  /** The Security Hub effects delivered: the dispatcher polls every second; drain it now instead. */
+  const settle = async () => {
+    for (let round = 0; round < 200; round++) {
+      await service.dispatcher?.drain();
+      const pending = await service.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM outbox WHERE status = 'pending' AND kind LIKE 'securityhub.%'",
+      );
+      if ((pending[0]?.n ?? 0) === 0) return;
+      await pause(50);
+    }
+    throw new Error("the Security Hub dispatcher did not deliver its outbox within 10 s");
+  };
+
+  const caseState = async (caseId: string): Promise<Case> => {
+    const detail = await getCase(service.db, caseId);
+    if (!detail) throw new Error(`no case ${caseId}`);
+    return detail.case;
+  };
+
+  /** Prints what the bot decided, told and called for the case since the last report. */
+  const report = async (caseId: string): Promise<number> => {
+    await settle();
+    const detail = await getCase(service.db, caseId);
+    if (!detail) throw new Error(`no case ${caseId}`);
+    const title = `"${detail.case.title}"`;
+    const events = detail.events.filter((event) => event.seq > (printedSeq.get(caseId) ?? 0));
+    printedSeq.set(caseId, detail.events.at(-1)?.seq ?? 0);
+    let decided = 0;
+    for (const event of events) {
+      // Observations are what happened (printed by the step); the rest is what the bot decided.
+      if (event.type === "finding.observed" && !event.data.ownUpdate) continue;
+      decided += 1;
+      say("decided", `${event.type}${event.reason ? `: ${event.reason}` : ""}`);
+    }
+    const outbox = await listOutbox(service.db, { caseId });
+    for (const row of outbox) {
+      if (Number(row.id) <= (printedOutbox.get(caseId) ?? 0) || row.payload.kind !== "notify") continue;
+      const { teams, mentionLeads, text } = row.payload;
+      say(
+        "tells",
+        `${teams.join(", ")}${mentionLeads ? " (leads mentioned)" : ""}: ${text.replaceAll(title, '"…"')}`,
+      );
+    }
+    printedOutbox.set(caseId, Math.max(0, ...outbox.map((row) => Number(row.id))));
+    for (const call of ctx.calls.slice(printedCalls)) {
+      const input = call.input as {
+        findingId: string;
+        productArn: string;
+        workflowStatus?: string;
+        note?: string;
+      };
+      if (input.findingId !== detail.case.findingId) continue;
+      const finding = namedFindings.has(input.findingId)
+        ? "(the same finding)"
+        : `[{Id: ${input.findingId}, ProductArn: ${input.productArn}}]`;
+      namedFindings.add(input.findingId);
+      if (call.operation === "GetFindingHistory") {
+        say(
+          "calls",
+          `GetFindingHistory ${finding}: a dry run cannot ask, so who suppressed it stays unknown; ` +
+            "in production UpdateSource.Identity names the caller's ARN",
+        );
+      } else {
+        say(
+          "calls",
+          `${call.operation} FindingIdentifiers ${finding} Workflow.Status ${input.workflowStatus}`,
+        );
+        say("", `Note.Text "${input.note}"`);
+      }
+    }
+    printedCalls = ctx.calls.length;
+    return decided;
+  };
+
+  /** Posts a version of the cluster's finding to POST /events and waits until the worker applied it. */
+  const post = async (cluster: StoryCluster, version: StoryFindingVersion): Promise<string> => {
+    eventCount += 1;
+    const eventId = `demo-story-${String(eventCount).padStart(4, "0")}`;
+    const event = storyEvent(cluster, version, eventId);
+    const response = await fetch(`${ctx.url}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": ctx.apiKey },
+      body: JSON.stringify(event),
+    });
+    if (response.status !== 202) throw new Error(`POST /events answered ${response.status}`);
+    const id = findingOf(event).Id;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const detail = await getCase(service.db, id);
+      if (detail?.events.some((e) => e.type === "finding.observed" && e.data.eventId === eventId)) {
+        await report(id);
+        return id;
+      }
+      await pause(50);
+    }
+    throw new Error(`the worker did not apply event ${eventId} within 30 s`);
+  };
+
+  /** A person's action through the admin API (what Slack's buttons will call). */
+  const act = async (caseId: string, said: string, action: Record<string, unknown>) => {
+    say("acts", `${action.user} (${action.team}) ${said}`);
+    const response = await fetch(`${ctx.url}/api/cases/${encodeURIComponent(caseId)}/actions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ctx.adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(action),
+    });
+    const body = (await response.json()) as { message?: string };
+    if (response.status !== 200)
+      say("refused", `${response.status}: ${body.message ?? JSON.stringify(body)}`);
+    await report(caseId);
+  };
+
+  /** Moves the clock and fires the timers due, as the service's sweep does every minute. */
+  const sweepAt = async (at: string, caseId: string): Promise<number> => {
+    clock.set(at);
+    await service.sweep();
+    return report(caseId);
+  };
+
+  // ── the story ──────────────────────────────────────────────────────────────────────────────
+  const firstSeen = "2026-11-20T09:58:00.000Z";
+  const ledger = (version: Partial<StoryFindingVersion> = {}) =>
+    post(LEDGER, { kubernetes: "1.35", firstObservedAt: firstSeen, updatedAt: firstSeen, ...version });
+
+  heading("2026-11-20T10:00:00.000Z", "An EKS.2 finding arrives: cluster ledger-prod runs Kubernetes 1.35");
+  const id = await ledger({ processedAt: "2026-11-20T09:58:04.000Z" });
+  const opened = await caseState(id);
+  say(
+    "case",
+    `"${opened.title}" (quoted "…" below): ${opened.status}, owner ${opened.owner}, counterpart ` +
+      `${opened.counterpart}, SLA due ${day(opened.slaDueAt)}, a date to agree before ` +
+      `${day(opened.upgrade?.deadline)} (${opened.upgrade?.deadlineSource})`,
+  );
+
+  heading("2026-12-05T10:00:00.000Z", "No date agreed and half of the 30-day SLA used: the ladder escalates");
+  await sweepAt("2026-12-05T10:00:00.000Z", id);
+  say("", "2026-12-13, three quarters used:");
+  await sweepAt("2026-12-13T10:00:00.000Z", id);
+
+  heading("2026-12-14T09:00:00.000Z", "Platform suppresses the finding in the Security Hub console");
+  say("event", 'Workflow.Status SUPPRESSED by alice (role PlatformAdmin), Note "Will upgrade next quarter"');
+  await ledger({
+    workflowStatus: "SUPPRESSED",
+    processedAt: "2026-12-14T09:00:02.000Z",
+    note: {
+      Text: "Will upgrade next quarter",
+      UpdatedBy: CONSOLE_USER,
+      UpdatedAt: "2026-12-14T09:00:00.000Z",
+    },
+  });
+
+  heading("2026-12-14T11:00:00.000Z", "Platform proposes an upgrade date after the end of standard support");
+  await act(id, "proposes 2027-04-15", {
+    action: "date_propose",
+    user: "U0ALICE",
+    team: "platform",
+    date: "2027-04-15",
+  });
+
+  heading("2026-12-14T11:05:00.000Z", "Platform proposes a valid date; the next day security agrees");
+  await act(id, "proposes 2027-03-01", {
+    action: "date_propose",
+    user: "U0ALICE",
+    team: "platform",
+    date: "2027-03-01",
+  });
+  clock.set("2026-12-15T10:00:00.000Z");
+  await act(id, "agrees to 2027-03-01", {
+    action: "date_agree",
+    user: "U0SECBOB",
+    team: "security",
+    date: "2027-03-01",
+  });
+  const agreed = await caseState(id);
+  say(
+    "case",
+    `${agreed.status}: upgrade on ${agreed.upgrade?.agreed?.date}, SLA due now ${day(agreed.slaDueAt)}`,
+  );
+  const quiet = await sweepAt("2026-12-21T10:00:00.000Z", id);
+  if (quiet === 0)
+    say("", "2026-12-21: the original SLA end (2026-12-20) passes, no escalation: the agreed date counts");
+
+  heading("2027-02-15T09:00:00.000Z", "Reminders 14, 7 and 1 days before the agreed date");
+  await sweepAt("2027-02-15T09:00:00.000Z", id);
+  await sweepAt("2027-02-22T09:00:00.000Z", id);
+  await sweepAt("2027-02-28T09:00:00.000Z", id);
+
+  heading("2027-03-02T09:00:00.000Z", "The agreed date passes and the finding still fails");
+  await sweepAt("2027-03-02T09:00:00.000Z", id);
+
+  // ── the good ending ────────────────────────────────────────────────────────────────────────
+  const cardsSeen = "2027-03-05T10:00:00.000Z";
+  heading(cardsSeen, "A good ending: cluster cards-prod (Kubernetes 1.35) fails EKS.2 too");
+  const good = await post(CARDS, { kubernetes: "1.35", firstObservedAt: cardsSeen, updatedAt: cardsSeen });
+  await act(good, "proposes 2027-03-26", {
+    action: "date_propose",
+    user: "U0SECBOB",
+    team: "security",
+    date: "2027-03-26",
+  });
+  await act(good, "agrees to 2027-03-26", {
+    action: "date_agree",
+    user: "U0ALICE",
+    team: "platform",
+    date: "2027-03-26",
+  });
+
+  const passed = "2027-03-11T14:00:00.000Z";
+  heading(passed, "Platform upgrades cards-prod to 1.36: the check passes, before the date");
+  await post(CARDS, {
+    kubernetes: "1.36",
+    complianceStatus: "PASSED",
+    firstObservedAt: cardsSeen,
+    updatedAt: passed,
+  });
+  const closed = await caseState(good);
+  const timers = await service.db.query<{ next_due_at: unknown }>(
+    "SELECT next_due_at FROM cases WHERE id = $1",
+    [good],
+  );
+  const left = timers[0]?.next_due_at ? "a timer is still set" : "no timer left";
+  say("case", `${closed.status}: time to remediate ${duration(closed.timeToRemediateMs)}, ${left}`);
+  return [id, good];
+}
