@@ -25,6 +25,7 @@ import { parseEnvelope } from "../src/intake/envelope.js";
 import { FINDING_JOB_OPTIONS } from "../src/queue/findings-queue.js";
 import { deleteQueueKeys } from "../src/queue/redis.js";
 import { asffEvent, REPO_ROOT } from "../test/support/events.js";
+import { createBenchDatabase } from "./bench-database.js";
 
 const { values } = parseArgs({
   options: {
@@ -81,23 +82,8 @@ function post(port: number, body: string): Promise<number> {
   });
 }
 
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `shgov_bench_${run}`;
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return createBenchDatabase(ADMIN_DATABASE_URL, `shgov_bench_${run}`);
 }
 
 async function startService(port: number, env: Record<string, string>): Promise<ChildProcess> {

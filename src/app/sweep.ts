@@ -29,13 +29,13 @@ export async function sweepDueCases(
   const visited = new Set<string>();
   for (;;) {
     const page = await db.transaction(async (tx) => {
-      const rows = await tx.query<{ id: string }>(
-        `SELECT id FROM cases WHERE next_due_at IS NOT NULL AND next_due_at <= $1
-          ORDER BY next_due_at, id LIMIT $2`,
-        [now.toISOString(), pageSize],
-      );
       // A case already handled in this sweep is not handled again, whatever its due time says.
-      const ids = rows.map((row) => row.id).filter((id) => !visited.has(id));
+      const rows = await tx.query<{ id: string }>(
+        `SELECT id FROM cases WHERE next_due_at IS NOT NULL AND next_due_at <= $1 AND id <> ALL($3::text[])
+          ORDER BY next_due_at, id LIMIT $2`,
+        [now.toISOString(), pageSize, [...visited]],
+      );
+      const ids = rows.map((row) => row.id);
       if (ids.length === 0) return 0;
       const batch = await CaseBatch.open(tx, policy, ids);
       for (const id of ids) {
