@@ -1,10 +1,18 @@
 import { z } from "zod";
 import { endOfDay } from "../engine/case.js";
 import type { HumanInput } from "../engine/inputs.js";
+import { unstorableStrings } from "../intake/storable-text.js";
 import { formatPath } from "../intake/zod-errors.js";
 
 const name = z.string().trim().min(1, "must not be empty").max(200, "at most 200 characters");
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD");
+/** A calendar day that exists: 2026-02-31 is refused, not rolled over to March. */
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD")
+  .refine((text) => {
+    const parsed = new Date(`${text}T00:00:00.000Z`);
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === text;
+  }, "no such day");
 /** A day (the exception holds through its end, UTC) or an exact ISO 8601 time. */
 const expiry = z.union(
   [day.transform(endOfDay), z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString())],
@@ -52,6 +60,13 @@ export class CaseActionError extends Error {
 
 /** Validates an action; a bad one throws with every field named. */
 export function parseCaseAction(value: unknown): HumanInput {
+  // Text PostgreSQL cannot store (NUL, a lone surrogate) is refused here, not by a failing write.
+  const unstorable = unstorableStrings(value);
+  if (unstorable.length > 0) {
+    throw new CaseActionError(
+      `invalid action: ${unstorable.map((error) => `${error.field}: ${error.message}`).join("; ")}`,
+    );
+  }
   const result = caseActionSchema.safeParse(value);
   if (!result.success) {
     const lines = result.error.issues.map(

@@ -69,6 +69,13 @@ export interface SuppressionRecord {
   suppressedByType: string | null;
   attributedAt: string | null;
   blockedCount: number;
+  /** The status the bot set back. */
+  revertTo: WorkflowStatus;
+  /**
+   * True from the block until Security Hub shows a status other than SUPPRESSED: a re-import that
+   * still carries SUPPRESSED meanwhile is the same suppression, not a new one.
+   */
+  revertPending: boolean;
 }
 
 export interface Case {
@@ -105,6 +112,8 @@ export interface Case {
   lastBotUpdate: { workflowStatus: WorkflowStatus; note: string } | null;
   assignee: (Actor & { at: string }) | null;
   resolvedAt: string | null;
+  /** What closed the case; a RESOLVED workflow alone is a person's word, not a passing check. */
+  resolvedBy: ResolvedBy | null;
   timeToRemediateMs: number | null;
   reopenedCount: number;
   firstObservedAt: string;
@@ -237,8 +246,11 @@ export interface SlaBreached extends EventBase {
   dueAt: string;
 }
 
+export type ResolvedBy = "check_passed" | "archived" | "workflow_resolved";
+
 export interface CaseResolved extends EventBase {
   type: "case.resolved";
+  by: ResolvedBy;
   timeToRemediateMs: number;
 }
 
@@ -246,6 +258,8 @@ export interface CaseReopened extends EventBase {
   type: "case.reopened";
   sla: SlaClock | null;
   upgrade: UpgradeState | null;
+  /** True when the clock, escalation level and breach of before the resolution stand. */
+  keepProgress: boolean;
 }
 
 export interface CaseClaimed extends EventBase {
@@ -257,7 +271,11 @@ export interface EffectFailed extends EventBase {
   type: "effect.failed";
   effect: string;
   error: string;
-  /** For a failed workflow update: the status Security Hub still holds. */
+  /**
+   * The status Security Hub still holds when the bot knows it (an exception's SUPPRESSED that was
+   * never written); null when the bot keeps its expectation, so that a suppression it failed to
+   * revert is blocked again when next seen.
+   */
   workflowStatus: WorkflowStatus | null;
 }
 
@@ -353,6 +371,7 @@ function opened(event: CaseOpened, previousVersion: number): Case {
     lastBotUpdate: null,
     assignee: null,
     resolvedAt: null,
+    resolvedBy: null,
     timeToRemediateMs: null,
     reopenedCount: 0,
     firstObservedAt: finding.firstObservedAt,
@@ -372,6 +391,10 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
         latest: event.version,
         title: event.title,
         expectedWorkflowStatus: event.version.workflowStatus,
+        suppression:
+          c.suppression?.revertPending && event.version.workflowStatus !== "SUPPRESSED"
+            ? { ...c.suppression, revertPending: false }
+            : c.suppression,
       };
     case "severity.changed":
       return { ...c, severity: event.to, sla: event.sla, tracked: event.sla !== null };
@@ -386,6 +409,8 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
           suppressedByType: null,
           attributedAt: null,
           blockedCount: (c.suppression?.blockedCount ?? 0) + 1,
+          revertTo: event.revertTo,
+          revertPending: true,
         },
       };
     case "suppression.accepted":
@@ -501,23 +526,29 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
     case "sla.breached":
       return { ...c, breachedAt: c.breachedAt ?? event.at };
     case "case.resolved":
-      return { ...c, resolvedAt: event.at, timeToRemediateMs: event.timeToRemediateMs };
+      return { ...c, resolvedAt: event.at, resolvedBy: event.by, timeToRemediateMs: event.timeToRemediateMs };
     case "case.reopened":
       return {
         ...c,
         resolvedAt: null,
+        resolvedBy: null,
         timeToRemediateMs: null,
         reopenedCount: c.reopenedCount + 1,
         sla: event.sla,
         tracked: event.sla !== null,
-        escalationLevel: 0,
-        breachedAt: null,
+        escalationLevel: event.keepProgress ? c.escalationLevel : 0,
+        breachedAt: event.keepProgress ? c.breachedAt : null,
         upgrade: event.upgrade,
       };
     case "case.claimed":
       return { ...c, assignee: { ...event.by, at: event.at } };
-    case "effect.failed":
-      return event.workflowStatus ? { ...c, expectedWorkflowStatus: event.workflowStatus } : c;
+    case "effect.failed": {
+      // A revert that failed leaves the suppression in place: the next SUPPRESSED observation blocks again.
+      const suppression = c.suppression?.revertPending
+        ? { ...c.suppression, revertPending: false }
+        : c.suppression;
+      return { ...c, suppression, expectedWorkflowStatus: event.workflowStatus ?? c.expectedWorkflowStatus };
+    }
   }
 }
 

@@ -40,14 +40,12 @@ export function decide(current: Case | null, input: EngineInput, policy: Policy,
   } else if (input.type === "suppressor_found") {
     attribute(d, current, input);
   } else {
-    const stillHeld =
-      input.purpose === "apply_exception" ? current.latest.workflowStatus : ("SUPPRESSED" as const);
     d.emit({
       type: "effect.failed",
       ...base(d.at, "securityhub-governor:dispatcher", input.error),
       effect: `${input.effect}:${input.purpose}`,
       error: input.error,
-      workflowStatus: stillHeld,
+      workflowStatus: input.purpose === "apply_exception" ? current.latest.workflowStatus : null,
     });
     d.effect({
       kind: "notify",
@@ -106,7 +104,7 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
     topic: "suppression.blocked",
     teams: [c.owner, c.counterpart],
     mentionLeads: false,
-    text: `Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED without an approved exception. The bot set it back to ${c.expectedWorkflowStatus}. Team ${c.owner} owns it; to suppress it, request an exception.`,
+    text: `Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED without an approved exception. The bot set it back to ${c.suppression.revertTo}. Team ${c.owner} owns it; to suppress it, request an exception.`,
   });
 }
 

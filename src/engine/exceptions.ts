@@ -3,7 +3,7 @@ import { base, type Decision, TIMER_ACTOR, who } from "./decision.js";
 import type { HumanInput } from "./inputs.js";
 import { exceptionNote, expiryNote } from "./notes.js";
 import type { Policy } from "./policy.js";
-import { membershipProblem, resolveTeam } from "./teams.js";
+import { listedIn, membershipProblem, resolveTeam } from "./teams.js";
 
 type ExceptionInput = Extract<
   HumanInput,
@@ -78,6 +78,10 @@ export function decideException(
     return `case ${c.id} has no exception waiting for a decision`;
   }
   if (input.user === pending.requester.user) return "the requester cannot decide their own exception";
+  // Someone listed in both teams cannot decide by speaking for the other one.
+  if (listedIn(policy, input.user, pending.requester.team)) {
+    return `${input.user} belongs to team ${pending.requester.team}, which requested exception ${pending.id}; they cannot decide it`;
+  }
   if (input.team === pending.requester.team) {
     return `team ${input.team} requested exception ${pending.id}; it cannot decide it`;
   }

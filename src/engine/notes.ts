@@ -3,8 +3,13 @@ import type { Actor, Case, ExceptionState } from "./case.js";
 /** Security Hub keeps at most 512 characters of a note. */
 export const NOTE_MAX = 512;
 
+/** Cuts to 512 UTF-16 units, never inside a surrogate pair (a lone half cannot be stored as JSON). */
 export function fitNote(text: string): string {
-  return text.length <= NOTE_MAX ? text : `${text.slice(0, NOTE_MAX - 1)}…`;
+  if (text.length <= NOTE_MAX) return text;
+  let end = NOTE_MAX - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }
 
 /**

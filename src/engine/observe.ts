@@ -1,4 +1,4 @@
-import { type Case, exceptionHolds, observedVersion } from "./case.js";
+import { type Case, exceptionHolds, observedVersion, type ResolvedBy } from "./case.js";
 import { pauseClock, rescaleClock, startClock } from "./clock.js";
 import { base, type Decision, SECURITY_HUB_ACTOR } from "./decision.js";
 import { approverTeam } from "./exceptions.js";
@@ -20,10 +20,10 @@ export function isRemediated(
   );
 }
 
-function remediationReason(finding: Finding): string {
-  if (finding.complianceStatus === "PASSED") return "the check passed";
-  if (finding.recordState === "ARCHIVED") return "the finding was archived";
-  return "the workflow status was set to RESOLVED";
+function remediatedBy(finding: Finding): { by: ResolvedBy; reason: string } {
+  if (finding.complianceStatus === "PASSED") return { by: "check_passed", reason: "the check passed" };
+  if (finding.recordState === "ARCHIVED") return { by: "archived", reason: "the finding was archived" };
+  return { by: "workflow_resolved", reason: "the workflow status was set to RESOLVED" };
 }
 
 /**
@@ -63,7 +63,7 @@ export function observeFinding(
       counterpart: rule.counterpart,
       routingRule: rule.name,
       sla,
-      upgrade: upgradeStateFor(policy, finding, rule, sla),
+      upgrade: upgradeStateFor(policy, finding, rule, sla, d.at),
     });
     // A brand-new case holds no expectation yet: a finding first seen SUPPRESSED is a suppression too.
     c = { ...c, expectedWorkflowStatus: "NEW" };
@@ -95,7 +95,8 @@ export function observeFinding(
   if (stale || ownUpdate) return !stale;
 
   if (current !== null && finding.severity !== before.severity) {
-    const rescaled = rescaleClock(policy, before.sla, finding.severity, before.firstObservedAt);
+    // A finding that was untracked gets a clock from now: the time it was untracked does not count.
+    const rescaled = rescaleClock(policy, before.sla, finding.severity, d.at);
     d.emit({
       type: "severity.changed",
       ...base(d.at, SECURITY_HUB_ACTOR, `Security Hub reports ${finding.severity}`),
@@ -108,23 +109,39 @@ export function observeFinding(
 
   const remediated = isRemediated(finding);
   if (remediated && before.resolvedAt === null) {
+    const { by, reason } = remediatedBy(finding);
     d.emit({
       type: "case.resolved",
-      ...base(d.at, SECURITY_HUB_ACTOR, remediationReason(finding)),
+      ...base(d.at, SECURITY_HUB_ACTOR, reason),
+      by,
       timeToRemediateMs: Math.max(0, Date.parse(d.at) - Date.parse(before.firstObservedAt)),
     });
     return true;
   }
   if (remediated) return true;
   if (before.resolvedAt !== null) {
-    // An exception that still holds keeps the new clock paused, as it kept the old one.
+    // Set RESOLVED by hand while the check still failed: when Security Hub (or a person) takes it
+    // back, the case goes on where it was. Closing a case by hand must not reset its clock.
+    const keepProgress = before.resolvedBy === "workflow_resolved";
+    // An exception that still holds keeps a new clock paused, as it kept the old one.
     const fresh = startClock(policy, finding.severity, d.at);
-    const sla = fresh && exceptionHolds(before, d.at) ? pauseClock(fresh, d.at) : fresh;
+    const sla = keepProgress
+      ? before.sla
+      : fresh && exceptionHolds(before, d.at)
+        ? pauseClock(fresh, d.at)
+        : fresh;
     d.emit({
       type: "case.reopened",
-      ...base(d.at, SECURITY_HUB_ACTOR, "the check is failing again"),
+      ...base(
+        d.at,
+        SECURITY_HUB_ACTOR,
+        keepProgress
+          ? "no longer RESOLVED and the check was never seen passing: the clock, level and any breach stand"
+          : "the check is failing again",
+      ),
       sla,
-      upgrade: upgradeStateFor(policy, finding, before, sla),
+      upgrade: keepProgress ? before.upgrade : upgradeStateFor(policy, finding, before, sla, d.at),
+      keepProgress,
     });
     d.effect({
       kind: "notify",
@@ -132,12 +149,17 @@ export function observeFinding(
       topic: "case.reopened",
       teams: [before.owner],
       mentionLeads: false,
-      text: `"${before.title}" is failing again after it was resolved; the case is re-opened with a new SLA clock.`,
+      text: keepProgress
+        ? `"${before.title}" is open again: it was set RESOLVED but its check never passed. Its SLA clock did not stop.`
+        : `"${before.title}" is failing again after it was resolved; the case is re-opened with a new SLA clock.`,
     });
   }
 
+  // A re-import still carrying SUPPRESSED while the bot's revert is on its way is the same suppression.
   const suppressedNow =
-    finding.workflowStatus === "SUPPRESSED" && before.expectedWorkflowStatus !== "SUPPRESSED";
+    finding.workflowStatus === "SUPPRESSED" &&
+    before.expectedWorkflowStatus !== "SUPPRESSED" &&
+    !before.suppression?.revertPending;
   if (!suppressedNow) return true;
   const state = d.state ?? before;
   if (exceptionHolds(state, d.at) && state.exception) {

@@ -25,3 +25,9 @@ export function membershipProblem(policy: Policy, user: string, team: string): s
   }
   return null;
 }
+
+/** True when the policy lists `user` in `team` (as a member or a lead). */
+export function listedIn(policy: Policy, user: string, team: string): boolean {
+  const definition = policy.teams[team];
+  return definition !== undefined && [...definition.members, ...definition.leads].includes(user);
+}

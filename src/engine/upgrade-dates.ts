@@ -22,46 +22,75 @@ function eksVersionOfFinding(finding: Finding): string | null {
   return null;
 }
 
+/** The limit the rule names for this finding, before asking whether it already passed. */
+function namedDeadline(
+  rule: UpgradeDateRule,
+  finding: Finding,
+  eksVersion: string | null,
+): { deadline: string; source: string } | null {
+  const limit = rule.mustBeBefore;
+  if (limit.kind === "after_first_observed") {
+    return {
+      deadline: new Date(Date.parse(finding.firstObservedAt) + limit.ms).toISOString(),
+      source: "first observation plus the policy's duration",
+    };
+  }
+  const entry = eksVersion ? EKS_CALENDAR[eksVersion] : undefined;
+  if (!entry) return null;
+  const standard = {
+    deadline: `${entry.endOfStandardSupport}T00:00:00.000Z`,
+    source: `EKS ${eksVersion} end of standard support`,
+  };
+  const extended = {
+    deadline: `${entry.endOfExtendedSupport}T00:00:00.000Z`,
+    source: `EKS ${eksVersion} end of extended support`,
+  };
+  return limit.milestone === "end_of_standard_support" ? standard : extended;
+}
+
 /**
  * The upgrade-date obligation of a new (or re-opened) case, or null when no `upgrade_dates` rule
- * matches. The deadline comes from the EKS calendar or a duration; when the EKS version is
- * unknown or not in the calendar, the SLA deadline is the limit.
+ * matches. The deadline comes from the EKS calendar or a duration. A cluster often fails EKS.2
+ * only once it is past end of standard support: a deadline already behind `at` falls back to the
+ * next one still ahead (end of extended support, then the SLA deadline), so a date can always be
+ * agreed; with none ahead, any future date is accepted. An unknown EKS version uses the SLA deadline.
  */
 export function upgradeStateFor(
   policy: Policy,
   finding: Finding,
   teams: Pick<Case, "owner" | "counterpart">,
   sla: SlaClock | null,
+  at: string,
 ): UpgradeState | null {
   const rule = upgradeRuleFor(policy, finding);
   if (!rule) return null;
   const eksVersion = eksVersionOfFinding(finding);
-  let deadline: string | null = null;
-  let deadlineSource: string;
-  const limit = rule.mustBeBefore;
-  if (limit.kind === "after_first_observed") {
-    deadline = new Date(Date.parse(finding.firstObservedAt) + limit.ms).toISOString();
-    deadlineSource = "first observation plus the policy's duration";
-  } else {
-    const entry = eksVersion ? EKS_CALENDAR[eksVersion] : undefined;
-    const day = entry
-      ? limit.milestone === "end_of_standard_support"
-        ? entry.endOfStandardSupport
-        : entry.endOfExtendedSupport
-      : undefined;
-    if (day) {
-      deadline = `${day}T00:00:00.000Z`;
-      deadlineSource = `EKS ${eksVersion} ${limit.milestone.replaceAll("_", " ")}`;
-    } else {
-      deadline = sla ? clockDueAt(sla) : null;
-      deadlineSource = `SLA deadline (EKS version ${eksVersion ?? "unknown"} not in the bundled calendar)`;
+  const named = namedDeadline(rule, finding, eksVersion);
+  const entry = eksVersion ? EKS_CALENDAR[eksVersion] : undefined;
+  const slaDue = sla ? clockDueAt(sla) : null;
+  const candidates: { deadline: string; source: string }[] = [];
+  if (named) candidates.push(named);
+  else {
+    const why = eksVersion ? `EKS version ${eksVersion} not in the bundled calendar` : "EKS version unknown";
+    if (slaDue) candidates.push({ deadline: slaDue, source: `SLA deadline (${why})` });
+  }
+  if (named && entry && rule.mustBeBefore.kind === "eks_calendar") {
+    const extended = `${entry.endOfExtendedSupport}T00:00:00.000Z`;
+    if (extended !== named.deadline) {
+      candidates.push({
+        deadline: extended,
+        source: `EKS ${eksVersion} end of extended support (${named.source} has passed)`,
+      });
     }
   }
+  if (named && slaDue)
+    candidates.push({ deadline: slaDue, source: `SLA deadline (${named.source} has passed)` });
+  const ahead = candidates.find((candidate) => Date.parse(candidate.deadline) > Date.parse(at));
   return {
     rule: rule.name,
     teams: resolveTeams(rule.agree, teams),
-    deadline,
-    deadlineSource,
+    deadline: ahead?.deadline ?? null,
+    deadlineSource: ahead?.source ?? `no limit left (${named?.source ?? "the SLA deadline"} has passed)`,
     eksVersion,
     proposal: null,
     agreed: null,
@@ -193,6 +222,10 @@ export function decideDate(d: Decision, c: Case, input: DateInput, policy: Polic
     }
     if (proposal.acceptedBy.some((accepted) => accepted.team === input.team)) {
       return `team ${input.team} has already accepted ${proposal.date}`;
+    }
+    // Each team's acceptance comes from a different person: one person cannot agree for both sides.
+    if (proposal.acceptedBy.some((accepted) => accepted.user === input.user)) {
+      return `${input.user} has already accepted ${proposal.date} for team ${proposal.acceptedBy.find((a) => a.user === input.user)?.team}; another member of team ${input.team} must agree`;
     }
     const problem = dateProblem(c, proposal.date, d.at);
     if (problem) return problem;

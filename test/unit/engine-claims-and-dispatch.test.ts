@@ -224,11 +224,15 @@ describe("engine: who suppressed it (suppressor_found)", () => {
       effects: [],
       rejection: null,
     });
-    // A later, separate block is attributed again.
+    // A later, separate block (after the revert showed in Security Hub) is attributed again.
+    const reverted = "2026-11-03T12:00:00.000Z";
     const again = "2026-11-04T00:00:00.000Z";
     const reblocked = play(
       policy,
-      [[again, seen(again, { workflowStatus: "SUPPRESSED" })]],
+      [
+        [reverted, seen(reverted, { workflowStatus: "NOTIFIED" })],
+        [again, seen(again, { workflowStatus: "SUPPRESSED" })],
+      ],
       attributed.events,
     );
     expect(types(givenWhen(policy, reblocked.events, found, again).events)).toEqual([
@@ -254,7 +258,7 @@ describe("engine: who suppressed it (suppressor_found)", () => {
 });
 
 describe("engine: a dispatcher gave up on an effect (effect_failed)", () => {
-  it("given a blocked suppression, when the revert fails for good, then effect.failed records that SUPPRESSED still holds and the owner is told", () => {
+  it("given a blocked suppression, when the revert fails for good, then effect.failed is recorded, the owner is told, and the next SUPPRESSED version is blocked again", () => {
     const { events, effects, after } = givenWhen(policy, blocked().events, failed("revert_suppression"), T2);
     expect(events).toEqual([
       {
@@ -264,7 +268,7 @@ describe("engine: a dispatcher gave up on an effect (effect_failed)", () => {
         reason: "AccessDeniedException: not authorized to perform securityhub:BatchUpdateFindings",
         effect: "securityhub.update:revert_suppression",
         error: "AccessDeniedException: not authorized to perform securityhub:BatchUpdateFindings",
-        workflowStatus: "SUPPRESSED",
+        workflowStatus: null,
       },
     ]);
     expect(effects).toEqual([
@@ -277,7 +281,15 @@ describe("engine: a dispatcher gave up on an effect (effect_failed)", () => {
         text: `The bot could not update "${TITLE}" in Security Hub (revert suppression): AccessDeniedException: not authorized to perform securityhub:BatchUpdateFindings`,
       },
     ]);
-    expect(after?.expectedWorkflowStatus).toBe("SUPPRESSED");
+    expect(after?.suppression?.revertPending).toBe(false);
+    const reimport = "2026-11-03T10:00:00.000Z";
+    const next = givenWhen(
+      policy,
+      [...blocked().events, ...events],
+      seen(reimport, { workflowStatus: "SUPPRESSED" }),
+      reimport,
+    );
+    expect(types(next.events)).toEqual(["finding.observed", "suppression.blocked"]);
   });
 
   it("given an approved exception, when writing SUPPRESSED fails, then the case expects the status Security Hub last showed", () => {
@@ -300,10 +312,10 @@ describe("engine: a dispatcher gave up on an effect (effect_failed)", () => {
     expect(after).toMatchObject({ expectedWorkflowStatus: "NEW", status: "excepted" });
   });
 
-  it("given an expired exception, when re-opening fails, then the case knows SUPPRESSED still holds", () => {
+  it("given an expired exception, when re-opening fails, then the bot keeps expecting the re-opened status, so SUPPRESSED seen next is blocked", () => {
     const { events } = givenWhen(policy, opened().events, failed("exception_expired"), T2);
     expect(events).toMatchObject([
-      { type: "effect.failed", effect: "securityhub.update:exception_expired", workflowStatus: "SUPPRESSED" },
+      { type: "effect.failed", effect: "securityhub.update:exception_expired", workflowStatus: null },
     ]);
   });
 });

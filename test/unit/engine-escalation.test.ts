@@ -183,3 +183,22 @@ describe("engine: the escalation ladder", () => {
     });
   });
 });
+
+describe("engine: a finding that becomes tracked", () => {
+  it("given an INFORMATIONAL case seen since 2026-01, when Security Hub reports HIGH in 2026-11, then the clock starts at the change, not at the first observation", () => {
+    const first = "2026-01-05T00:00:00.000Z";
+    const info = play(policy, [
+      [first, seen(first, { severity: "INFORMATIONAL", firstObservedAt: first, controlId: "S3.1" })],
+    ]);
+    const change = "2026-11-10T00:00:00.000Z";
+    const { after, events } = givenWhen(
+      policy,
+      info.events,
+      seen(change, { severity: "HIGH", firstObservedAt: first, controlId: "S3.1" }),
+      change,
+    );
+    expect(events[1]).toMatchObject({ type: "severity.changed", sla: { startAt: change } });
+    expect(after?.slaDueAt).toBe("2026-12-10T00:00:00.000Z");
+    expect(givenWhen(policy, [...info.events, ...events], TIMER, change).events).toEqual([]);
+  });
+});

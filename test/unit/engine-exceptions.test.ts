@@ -503,3 +503,37 @@ describe("engine: the SLA clock pauses under an approved exception", () => {
     });
   });
 });
+
+describe("engine: separation of duties across teams", () => {
+  it("given a member listed in both teams, when they approve their own team's request speaking for the other team, then it is refused", () => {
+    const both = examplePolicy();
+    const platform = both.teams.platform;
+    const security = both.teams.security;
+    if (!platform || !security) throw new Error("example teams missing");
+    both.teams.platform = { ...platform, members: ["U0ALICE", "U0DUAL"] };
+    both.teams.security = { ...security, members: ["U0SAM", "U0DUAL"] };
+    const asked = play(
+      both,
+      [
+        [
+          REQUESTED_AT,
+          act(
+            { user: "U0ALICE", team: "platform" },
+            { action: "exception_request", justification: "x", expiresAt: EXPIRES },
+          ),
+        ],
+      ],
+      play(both, [[T0, seen(T0)]]).events,
+    );
+    const { events, rejection } = givenWhen(
+      both,
+      asked.events,
+      act({ user: "U0DUAL", team: "security" }, { action: "exception_approve", reason: null }),
+      APPROVED_AT,
+    );
+    expect(events).toEqual([]);
+    expect(rejection).toBe(
+      "U0DUAL belongs to team platform, which requested exception EXC-1; they cannot decide it",
+    );
+  });
+});

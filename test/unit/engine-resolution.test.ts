@@ -27,16 +27,17 @@ const resolved = () => play(policy, [[FIXED, seen(FIXED, { complianceStatus: "PA
 
 describe("engine: a finding is resolved", () => {
   it.each([
-    ["the check passes", { complianceStatus: "PASSED" as const }, "the check passed"],
-    ["the record is archived", { recordState: "ARCHIVED" as const }, "the finding was archived"],
+    ["the check passes", { complianceStatus: "PASSED" as const }, "the check passed", "check_passed"],
+    ["the record is archived", { recordState: "ARCHIVED" as const }, "the finding was archived", "archived"],
     [
       "the workflow is set to RESOLVED",
       { workflowStatus: "RESOLVED" as const },
       "the workflow status was set to RESOLVED",
+      "workflow_resolved",
     ],
   ])(
     "given an open case, when %s, then the case is resolved with its time to remediate",
-    (_what, overrides, reason) => {
+    (_what, overrides, reason, by) => {
       const { events, effects, after } = givenWhen(policy, opened().events, seen(FIXED, overrides), FIXED);
       const ttr = Date.parse(FIXED) - Date.parse(FIRST_OBSERVED);
       expect(types(events)).toEqual(["finding.observed", "case.resolved"]);
@@ -45,6 +46,7 @@ describe("engine: a finding is resolved", () => {
         at: FIXED,
         actor: "aws:securityhub",
         reason,
+        by,
         timeToRemediateMs: ttr,
       });
       expect(effects).toEqual([]);
@@ -204,6 +206,35 @@ describe("engine: a check failing again after resolution re-opens the case", () 
     expect(expiry.after?.sla).toMatchObject({
       pausedSince: null,
       pausedMs: Date.parse(expiresAt) - Date.parse(FAILS_AGAIN),
+    });
+  });
+});
+
+describe("engine: a case set RESOLVED by hand", () => {
+  it("given a breached case set RESOLVED while its check still fails, when Security Hub sets it back to NEW, then it re-opens with its clock, level and breach standing", () => {
+    const breachAt = "2026-12-02T00:00:00.000Z";
+    const breached = play(policy, [[breachAt, TIMER]], opened().events);
+    expect(breached.state).toMatchObject({ status: "breached", escalationLevel: 3 });
+    const byHand = "2026-12-03T00:00:00.000Z";
+    const resolvedByHand = play(
+      policy,
+      [[byHand, seen(byHand, { workflowStatus: "RESOLVED" })]],
+      breached.events,
+    );
+    expect(resolvedByHand.state).toMatchObject({ status: "resolved", resolvedBy: "workflow_resolved" });
+    const back = "2026-12-04T00:00:00.000Z";
+    const { events, effects, after } = givenWhen(
+      policy,
+      resolvedByHand.events,
+      seen(back, { workflowStatus: "NEW" }),
+      back,
+    );
+    expect(events[1]).toMatchObject({ type: "case.reopened", keepProgress: true, sla: breached.state.sla });
+    expect(after).toMatchObject({ status: "breached", escalationLevel: 3, breachedAt: breachAt });
+    expect(after?.slaDueAt).toBe(breached.state.slaDueAt);
+    expect(effects[0]).toMatchObject({
+      topic: "case.reopened",
+      text: expect.stringContaining("never passed"),
     });
   });
 });

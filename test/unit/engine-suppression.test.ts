@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { exceptionNote } from "../../src/engine/notes.js";
 import { nextDueAt } from "../../src/engine/timers.js";
 import { examplePolicy, finding, givenWhen, observed } from "../support/engine.js";
 import {
@@ -200,27 +201,11 @@ describe("engine: a suppression without an exception is blocked", () => {
     expect(after).toEqual({ ...before, version: (before?.version ?? 0) + 1, updatedAt: T2 });
   });
 
-  it("given a case already SUPPRESSED in Security Hub as far as the bot knows, when another SUPPRESSED version arrives, then it is not blocked twice", () => {
-    // The revert failed, so the bot knows Security Hub still holds SUPPRESSED.
-    const failed = play(
-      policy,
-      [
-        [
-          T2,
-          {
-            type: "effect_failed",
-            effect: "securityhub.update",
-            purpose: "revert_suppression",
-            error: "AccessDenied",
-          },
-        ],
-      ],
-      blocked().events,
-    );
+  it("given a blocked suppression whose revert has not shown yet, when a re-import still carrying SUPPRESSED arrives, then it is not blocked twice", () => {
     const later = "2026-11-04T00:00:00.000Z";
     const { events, effects } = givenWhen(
       policy,
-      failed.events,
+      blocked().events,
       seen(later, { workflowStatus: "SUPPRESSED" }),
       later,
     );
@@ -272,5 +257,32 @@ describe("engine: a suppression without an exception is blocked", () => {
     const { state } = blocked();
     expect(state.sla?.pausedSince).toBeNull();
     expect(nextDueAt(state, policy)).toBe("2026-11-16T00:00:00.000Z");
+  });
+});
+
+describe("engine: notes stay storable", () => {
+  const noteFor = (justification: string) =>
+    exceptionNote(
+      {
+        id: "EXC-1",
+        status: "requested",
+        requester: { user: "U0ALICE", team: "platform" },
+        justification,
+        expiresAt: "2026-12-01T00:00:00.000Z",
+        requestedAt: "2026-11-10T00:00:00.000Z",
+        decidedBy: null,
+        decidedAt: null,
+        decisionReason: null,
+      },
+      { user: "U0SAM", team: "security" },
+    );
+
+  it("given a justification with an emoji across the 512-character cut, when the exception is approved, then the note is cut before the emoji, not inside it", () => {
+    const prefix = noteFor("x").indexOf("Justification: ") + "Justification: ".length;
+    // The emoji's two UTF-16 units land on positions 510 and 511 of the note.
+    const note = noteFor(`${"x".repeat(510 - prefix)}😀${"y".repeat(100)}`);
+    expect(note.length).toBe(511);
+    expect(note.endsWith("x…")).toBe(true);
+    expect(/[\ud800-\udbff](?![\udc00-\udfff])/.test(note)).toBe(false);
   });
 });

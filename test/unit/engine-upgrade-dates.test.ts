@@ -91,7 +91,7 @@ describe("engine: the upgrade deadline of an EKS.2 case", () => {
     expect(state.upgrade).toMatchObject({
       eksVersion: null,
       deadline: "2026-12-01T00:00:00.000Z",
-      deadlineSource: "SLA deadline (EKS version unknown not in the bundled calendar)",
+      deadlineSource: "SLA deadline (EKS version unknown)",
     });
   });
 
@@ -561,6 +561,51 @@ describe("engine: a policy without upgrade_dates", () => {
     const s3 = play(policy, [[T0, seen(T0, { controlId: "S3.1", id: "s3-finding" })]]);
     expect(givenWhen(policy, s3.events, propose(DATE, SAM), P).rejection).toBe(
       "case s3-finding needs no upgrade date: no upgrade_dates rule of the policy matches it",
+    );
+  });
+});
+
+describe("engine: a cluster already past a support milestone", () => {
+  it("given EKS 1.31 (standard support ended 2025-11-26), when the case opens in 2026-11, then the limit is the end of extended support", () => {
+    const { state } = opened(withDetails({ AwsEksCluster: { Version: "1.31" } }));
+    expect(state.upgrade).toMatchObject({
+      deadline: "2026-11-26T00:00:00.000Z",
+      deadlineSource: "EKS 1.31 end of extended support (EKS 1.31 end of standard support has passed)",
+    });
+  });
+
+  it("given EKS 1.29 (extended support ended 2026-03-23), when the case opens, then the SLA deadline is the limit, so a date can still be agreed", () => {
+    const { state, events } = opened(withDetails({ AwsEksCluster: { Version: "1.29" } }));
+    expect(state.upgrade).toMatchObject({
+      deadline: "2026-12-01T00:00:00.000Z",
+      deadlineSource: "SLA deadline (EKS 1.29 end of standard support has passed)",
+    });
+    const { rejection } = givenWhen(policy, events, propose("2026-11-25"), P);
+    expect(rejection).toBeNull();
+  });
+
+  it("given every limit already passed, when a date is proposed, then any future date is accepted", () => {
+    const late = "2026-12-05T00:00:00.000Z";
+    const { state, events } = play(policy, [
+      [late, seen(late, withDetails({ AwsEksCluster: { Version: "1.28" } }))],
+    ]);
+    expect(state.upgrade).toMatchObject({ deadline: null });
+    expect(state.upgrade?.deadlineSource).toContain("no limit left");
+    expect(givenWhen(policy, events, propose("2027-06-01"), late).rejection).toBeNull();
+  });
+});
+
+describe("engine: one person cannot agree for both teams", () => {
+  it("given a proposal by U0ALICE for platform, when U0ALICE agrees for security, then it is refused", () => {
+    const { events, rejection } = givenWhen(
+      policy,
+      proposed().events,
+      act({ user: "U0ALICE", team: "security" }, { action: "date_agree", date: null }),
+      P,
+    );
+    expect(events).toEqual([]);
+    expect(rejection).toBe(
+      "U0ALICE has already accepted 2026-12-01 for team platform; another member of team security must agree",
     );
   });
 });
