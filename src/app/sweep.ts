@@ -1,6 +1,6 @@
 import { decide } from "../engine/decide.js";
 import type { Policy } from "../engine/policy.js";
-import type { Database } from "../store/database.js";
+import type { Database, Sql } from "../store/database.js";
 import { CaseBatch } from "./case-batch.js";
 
 export interface SweepResult {
@@ -10,51 +10,84 @@ export interface SweepResult {
   fired: number;
   events: number;
   effects: number;
+  /** Cases that could not be handled (their error is logged by the caller); the next sweep retries them. */
+  failed: number;
+}
+
+interface DueCase {
+  id: string;
+  next_due_at: Date;
 }
 
 /**
  * Fires the timers of every case due at `now`. It reads only due cases, through the partial index
  * on cases.next_due_at, so its cost follows the number of due cases, not the number of cases.
- * Each page is one transaction; after it the case's next due time lies in the future, so the
- * sweep cannot fire a step twice, across restarts too (a repeated sweep finds nothing due).
+ * Pages follow (next_due_at, id), so no case is read twice in one sweep; each page is one
+ * transaction, after which the case's next due time lies in the future: the sweep cannot fire a
+ * step twice, across restarts too (a repeated sweep finds nothing due). A page that fails is
+ * retried case by case, so one bad case cannot hold back the others.
  */
 export async function sweepDueCases(
   db: Database,
   policy: Policy,
   now: Date,
-  options: { pageSize?: number } = {},
+  options: { pageSize?: number; onCaseError?: (caseId: string, error: Error) => void } = {},
 ): Promise<SweepResult> {
   const pageSize = options.pageSize ?? 500;
-  const result: SweepResult = { due: 0, fired: 0, events: 0, effects: 0 };
-  const visited = new Set<string>();
+  const result: SweepResult = { due: 0, fired: 0, events: 0, effects: 0, failed: 0 };
+  let after: { at: string; id: string } | null = null;
   for (;;) {
-    const page = await db.transaction(async (tx) => {
-      // A case already handled in this sweep is not handled again, whatever its due time says.
-      const rows = await tx.query<{ id: string }>(
-        `SELECT id FROM cases WHERE next_due_at IS NOT NULL AND next_due_at <= $1 AND id <> ALL($3::text[])
-          ORDER BY next_due_at, id LIMIT $2`,
-        [now.toISOString(), pageSize, [...visited]],
-      );
-      const ids = rows.map((row) => row.id);
-      if (ids.length === 0) return 0;
-      const batch = await CaseBatch.open(tx, policy, ids);
+    const page: DueCase[] = await db.query<DueCase>(
+      `SELECT id, next_due_at FROM cases
+        WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+          AND ($3::timestamptz IS NULL OR (next_due_at, id) > ($3::timestamptz, $4::text))
+        ORDER BY next_due_at, id LIMIT $2`,
+      [now.toISOString(), pageSize, after?.at ?? null, after?.id ?? null],
+    );
+    if (page.length === 0) break;
+    const last = page.at(-1) as DueCase;
+    after = { at: new Date(last.next_due_at).toISOString(), id: last.id };
+    const ids = page.map((row) => row.id);
+    result.due += ids.length;
+    try {
+      const counts = await db.transaction((tx) => fire(tx, policy, ids, now));
+      add(result, counts);
+    } catch {
       for (const id of ids) {
-        visited.add(id);
-        const current = batch.get(id);
-        if (!current) continue;
-        const decision = decide(current, { type: "timer_due" }, policy, now);
-        batch.apply(id, decision, now);
-        // Nothing fired: the stored due time was stale (the policy changed); recompute it.
-        if (decision.events.length === 0) batch.refresh(id);
-        else result.fired += 1;
-        result.events += decision.events.length;
-        result.effects += decision.effects.length;
+        try {
+          add(result, await db.transaction((tx) => fire(tx, policy, [id], now)));
+        } catch (error) {
+          result.failed += 1;
+          options.onCaseError?.(id, error as Error);
+        }
       }
-      await batch.write(tx);
-      return ids.length;
-    });
-    result.due += page;
-    if (page === 0) break;
+    }
   }
   return result;
+}
+
+type Counts = Pick<SweepResult, "fired" | "events" | "effects">;
+
+function add(total: SweepResult, counts: Counts): void {
+  total.fired += counts.fired;
+  total.events += counts.events;
+  total.effects += counts.effects;
+}
+
+async function fire(tx: Sql, policy: Policy, ids: string[], now: Date): Promise<Counts> {
+  const counts: Counts = { fired: 0, events: 0, effects: 0 };
+  const batch = await CaseBatch.open(tx, policy, ids);
+  for (const id of ids) {
+    const current = batch.get(id);
+    if (!current) continue;
+    const decision = decide(current, { type: "timer_due" }, policy, now);
+    batch.apply(id, decision, now);
+    // Nothing fired: the stored due time was stale (the policy changed); recompute it.
+    if (decision.events.length === 0) batch.refresh(id);
+    else counts.fired += 1;
+    counts.events += decision.events.length;
+    counts.effects += decision.effects.length;
+  }
+  await batch.write(tx);
+  return counts;
 }

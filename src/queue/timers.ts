@@ -26,15 +26,20 @@ export function runTimerSweeper(
   const connection = workerConnection(env.REDIS_URL);
   reportOutages(connection, logger, "timers");
   const queue = new Queue(TIMERS_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
-  queue
-    .upsertJobScheduler(
-      SWEEP_SCHEDULER_ID,
-      { every: SWEEP_EVERY_MS },
-      { name: "sweep", opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    )
-    .catch((error) =>
-      logger.error({ err: error }, "could not schedule the timer sweep; retrying at next start"),
-    );
+  // Registered again whenever the connection is (re)established: a Redis that lost its data
+  // (restarted without persistence, failed over) gets the schedule back without a restart.
+  const schedule = () =>
+    queue
+      .upsertJobScheduler(
+        SWEEP_SCHEDULER_ID,
+        { every: SWEEP_EVERY_MS },
+        { name: "sweep", opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      )
+      .catch((error) =>
+        logger.error({ err: error }, "could not schedule the timer sweep; retrying when Redis is back"),
+      );
+  void schedule();
+  connection.on("ready", () => void schedule());
   const worker = new Worker<unknown, SweepResult>(
     TIMERS_QUEUE,
     async () => sweepDueCases(db, policy, now()),

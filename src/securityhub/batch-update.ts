@@ -85,6 +85,15 @@ const RETRYABLE_ERROR_NAMES = new Set([
   "RequestTimeout",
   "RequestTimeoutException",
   "TimeoutError",
+  // Credentials that expired or cannot be loaded: the operator fixes them and the work goes on;
+  // treating them as final would let blocked suppressions stand.
+  "CredentialsProviderError",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "UnrecognizedClientException",
+  "InvalidClientTokenId",
+  "InvalidSignatureException",
+  "SignatureDoesNotMatch",
 ]);
 
 const RETRYABLE_NETWORK_CODES = new Set([

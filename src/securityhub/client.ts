@@ -5,6 +5,8 @@ export interface SecurityHubClientOptions {
   /** Overrides AWS_ENDPOINT_URL_SECURITYHUB, which the SDK otherwise reads by itself. */
   endpoint?: string;
   maxAttempts?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Static credentials, for tests against the fake; unset means the SDK's default chain. */
   credentials?: SecurityHubClientConfig["credentials"];
 }
@@ -16,10 +18,23 @@ export interface SecurityHubClientOptions {
  */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
+/**
+ * Without a timeout one connection that never answers holds the dispatcher (and its shutdown)
+ * for ever; a call that times out is retried like any other transient failure.
+ */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export function createSecurityHubClient(options: SecurityHubClientOptions = {}): SecurityHubClient {
   return new SecurityHubClient({
     region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      // Otherwise a request past its timeout only logs a warning and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });

@@ -4,7 +4,7 @@ import { applyInputInTx } from "../app/apply-input.js";
 import type { FindSuppressorEffect, WorkflowUpdateEffect } from "../engine/effects.js";
 import type { EngineInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
-import type { Database } from "../store/database.js";
+import type { Database, Sql } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
 import { classifyError, type SecurityHubCall, sendWorkflowUpdates } from "./batch-update.js";
 import { findSuppressor } from "./history.js";
@@ -25,12 +25,22 @@ export interface SecurityHubDispatcherOptions {
   pageSize?: number;
   /** A taken row is offered again after this long if its dispatcher died. */
   leaseMs?: number;
-  /** Attempts before a retryable failure counts as permanent (about a day with the backoff below). */
+  /**
+   * Attempts before a retryable failure (throttling, outage, expired credentials) counts as
+   * permanent. Unlimited by default: giving up would let a blocked suppression stand, so the
+   * dispatcher keeps trying every 30 minutes and logs an error from the 8th attempt on.
+   */
   maxAttempts?: number;
+  /** Attempts of a GetFindingHistory lookup before the teams are told with the identity unknown. */
+  lookupMaxAttempts?: number;
   pollMs?: number;
   /** Sees each Security Hub call made (or, in dry-run mode, that would be made). */
   onCall?: (call: SecurityHubCall | { operation: "GetFindingHistory"; input: unknown }) => void;
 }
+
+const STILL_FAILING_AFTER = 8;
+/** About eight and a half minutes of retries (2 s doubling). */
+const LOOKUP_MAX_ATTEMPTS = 8;
 
 /** 2 s, 4 s, 8 s ... capped at 30 minutes. */
 export function outboxBackoffMs(attempts: number): number {
@@ -63,9 +73,16 @@ export class SecurityHubDispatcher {
   /** Delivers one page of due rows; returns how many rows it took. */
   async runOnce(): Promise<number> {
     const { db } = this.options;
-    const rows = await db.transaction((tx) =>
-      claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 500, this.options.leaseMs ?? 120_000),
-    );
+    const rows = await db.transaction(async (tx) => {
+      await supersedeOlderUpdates(tx, this.now());
+      return claimOutbox(
+        tx,
+        KINDS,
+        this.now(),
+        this.options.pageSize ?? 500,
+        this.options.leaseMs ?? 120_000,
+      );
+    });
     if (rows.length === 0) return 0;
     const updates = rows.filter((row) => row.kind === "securityhub.update");
     const lookups = rows.filter((row) => row.kind === "securityhub.find_suppressor");
@@ -141,10 +158,10 @@ export class SecurityHubDispatcher {
       const tries = attempts.get(outcome.id) ?? 1;
       const effect = effects.get(outcome.id);
       if (!effect) continue;
-      if (outcome.retryable && tries < (this.options.maxAttempts ?? 16)) {
+      if (outcome.retryable && tries < (this.options.maxAttempts ?? Number.POSITIVE_INFINITY)) {
         const at = new Date(this.now().getTime() + outboxBackoffMs(tries));
         await db.transaction((tx) => retryOutbox(tx, outcome.id, at, outcome.error));
-        logger.warn(
+        (tries >= STILL_FAILING_AFTER ? logger.error.bind(logger) : logger.warn.bind(logger))(
           { findingId: effect.findingId, attempts: tries, error: outcome.error },
           "Security Hub update will be retried",
         );
@@ -186,19 +203,14 @@ export class SecurityHubDispatcher {
       });
       return;
     }
+    let found: Awaited<ReturnType<typeof findSuppressor>>;
     try {
-      const found = await findSuppressor(client, query, this.limiter);
-      await this.close(row.id, "done", effect.caseId, null, {
-        type: "suppressor_found",
-        suppressedBy: found.identity,
-        suppressedByType: found.identityType,
-        suppressedAt: found.at,
-        error: found.identity ? null : "the finding history shows no change to SUPPRESSED",
-      });
+      found = await findSuppressor(client, query, this.limiter);
     } catch (error) {
       const kind = classifyError(error);
       const message = error instanceof Error ? error.message : String(error);
-      if (kind.retryable && row.attempts < (this.options.maxAttempts ?? 16)) {
+      // The teams are told only once the lookup answered, so it is not retried for long.
+      if (kind.retryable && row.attempts < (this.options.lookupMaxAttempts ?? LOOKUP_MAX_ATTEMPTS)) {
         const at = new Date(this.now().getTime() + outboxBackoffMs(row.attempts));
         await this.options.db.transaction((tx) => retryOutbox(tx, row.id, at, message));
         return;
@@ -210,7 +222,17 @@ export class SecurityHubDispatcher {
         suppressedAt: null,
         error: `GetFindingHistory failed: ${message}`,
       });
+      return;
     }
+    // Outside the try: a database error here is not a Security Hub failure; the row is leased
+    // and will be looked up again.
+    await this.close(row.id, "done", effect.caseId, null, {
+      type: "suppressor_found",
+      suppressedBy: found.identity,
+      suppressedByType: found.identityType,
+      suppressedAt: found.at,
+      error: found.identity ? null : "the finding history shows no change to SUPPRESSED",
+    });
   }
 
   /** Closes a row and hands its result to the engine in one transaction: the result is applied once. */
@@ -230,4 +252,20 @@ export class SecurityHubDispatcher {
         this.options.logger.warn({ caseId, rejection: result.rejection }, "dispatcher result refused");
     });
   }
+}
+
+/**
+ * Only the newest workflow update of a case may reach Security Hub: an older one still pending
+ * (retrying, or leased by a dispatcher that died) would overwrite it. Older pending updates of a
+ * case that has a newer update row, whatever that row's state, are closed as superseded.
+ */
+export async function supersedeOlderUpdates(tx: Sql, now: Date): Promise<void> {
+  await tx.query(
+    `UPDATE outbox AS older SET status = 'superseded', done_at = $1
+      WHERE older.kind = 'securityhub.update' AND older.status = 'pending'
+        AND EXISTS (SELECT 1 FROM outbox AS newer
+                     WHERE newer.case_id = older.case_id AND newer.kind = 'securityhub.update'
+                       AND newer.id > older.id)`,
+    [now.toISOString()],
+  );
 }

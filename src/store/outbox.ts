@@ -1,8 +1,11 @@
 import type { Effect } from "../engine/effects.js";
 import { iso, isoOrNull, type Sql } from "./database.js";
 
-/** pending: to deliver; done: delivered; failed: given up (recorded on the case); dry_run: logged, not sent. */
-export type OutboxStatus = "pending" | "done" | "failed" | "dry_run";
+/**
+ * pending: to deliver; done: delivered; failed: given up (recorded on the case); dry_run: logged,
+ * not sent; superseded: a newer update of the same finding replaced it before it was sent.
+ */
+export type OutboxStatus = "pending" | "done" | "failed" | "dry_run" | "superseded";
 
 export interface OutboxRow {
   id: string;

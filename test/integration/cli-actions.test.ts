@@ -59,7 +59,9 @@ describe("shgov exception", () => {
     const before = (await getCase(t.service.db, ec2Id))?.events.length;
     const result = await runCli(["exception", "approve", ec2Id, ...as("U0SECLEAD", "security")], env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("refused: team security requested exception EXC-1; it cannot decide it");
+    expect(result.stderr).toContain(
+      "refused: U0SECLEAD belongs to team security, which requested exception EXC-1; they cannot decide it",
+    );
     expect((await getCase(t.service.db, ec2Id))?.events.length).toBe(before);
   });
 

@@ -1,5 +1,8 @@
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PrivateRedis, startPrivateRedis } from "../../src/demo/redis-server.js";
+import { SWEEP_SCHEDULER_ID, TIMERS_QUEUE } from "../../src/queue/timers.js";
 import { getCase } from "../../src/store/cases.js";
 import { asffEvent } from "../support/events.js";
 import { eventually, postEvent } from "../support/http.js";
@@ -55,5 +58,47 @@ describe("Redis outage", () => {
       "the case",
     );
     expect(detail.events.filter((e) => e.type === "finding.observed")).toHaveLength(1);
+  });
+
+  it("a Redis that comes back without its data gets the timer schedule back, without a restart", async () => {
+    const port = redis.port;
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    connection.on("error", () => {}); // this test stops Redis under it
+    const schedulers = async () => {
+      const queue = new Queue(TIMERS_QUEUE, { connection, prefix: t.env.QUEUE_PREFIX });
+      try {
+        return await queue.getJobSchedulers();
+      } finally {
+        await queue.close();
+      }
+    };
+    await eventually(
+      async () => ((await schedulers()).length === 1 ? true : undefined),
+      20_000,
+      "the schedule",
+    );
+    connection.disconnect();
+    await redis.stop();
+    redis = await startPrivateRedis(port); // an empty Redis: no persistence
+    const back = new Redis(redis.url, { maxRetriesPerRequest: null });
+    back.on("error", () => {});
+    try {
+      const list = await eventually(
+        async () => {
+          const queue = new Queue(TIMERS_QUEUE, { connection: back, prefix: t.env.QUEUE_PREFIX });
+          try {
+            const found = await queue.getJobSchedulers();
+            return found.length === 1 ? found : undefined;
+          } finally {
+            await queue.close();
+          }
+        },
+        20_000,
+        "the schedule registered again",
+      );
+      expect(list[0]).toMatchObject({ key: SWEEP_SCHEDULER_ID });
+    } finally {
+      back.disconnect();
+    }
   });
 });

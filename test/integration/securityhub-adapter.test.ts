@@ -1,6 +1,7 @@
 import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  classifyError,
   NOTE_MAX_LENGTH,
   type SecurityHubCall,
   sendWorkflowUpdates,
@@ -8,7 +9,7 @@ import {
 } from "../../src/securityhub/batch-update.js";
 import { createSecurityHubClient } from "../../src/securityhub/client.js";
 import { findSuppressor } from "../../src/securityhub/history.js";
-import { type RateLimiter, TokenBucket } from "../../src/securityhub/rate-limiter.js";
+import { createRateLimiter, type RateLimiter, TokenBucket } from "../../src/securityhub/rate-limiter.js";
 import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";
 
 const PRODUCT = "arn:aws:securityhub:us-east-1::product/aws/securityhub";
@@ -436,5 +437,35 @@ describe("token bucket rate limiter", () => {
   it("rejects a rate or burst that could never let a request through", () => {
     expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(RangeError);
     expect(() => new TokenBucket({ burst: 0.5 })).toThrow(RangeError);
+  });
+});
+
+describe("a Security Hub that never answers", () => {
+  it("times the call out instead of waiting for ever, and the error is retryable", async () => {
+    const { createServer } = await import("node:http");
+    const silent = createServer(() => {}).listen(0, "127.0.0.1");
+    await new Promise((resolve) => silent.once("listening", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const client = createSecurityHubClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: "us-east-1",
+      maxAttempts: 1,
+      requestTimeoutMs: 300,
+      credentials: { accessKeyId: "AKIDFAKE", secretAccessKey: "fake" },
+    });
+    try {
+      const error = await findSuppressor(
+        client,
+        { findingId: "f", productArn: "p" },
+        createRateLimiter(),
+      ).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).toBe("TimeoutError");
+      expect(classifyError(error).retryable).toBe(true);
+    } finally {
+      client.destroy();
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { applyInput } from "../../src/app/apply-input.js";
 import { observeFindings } from "../../src/app/observe-findings.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { createSecurityHubClient } from "../../src/securityhub/client.js";
@@ -158,5 +159,52 @@ describe("Security Hub dispatcher", () => {
       type: "suppression.attributed",
       data: { suppressedBy: null },
     });
+  });
+});
+
+describe("Security Hub dispatcher: order of updates", () => {
+  it("an older update still waiting to retry is superseded by a newer one for the same finding, so the newer status stands", async () => {
+    const [id] = await suppressedFindings(1, "order");
+    const findingId = id as string;
+    fake.seed([{ id: findingId, productArn: PRODUCT }]);
+    // The revert is waiting for a retry (as after a ConcurrentUpdateError) ...
+    await db.query("UPDATE outbox SET available_at = $1, attempts = 1 WHERE kind = 'securityhub.update'", [
+      "2026-11-21T13:00:00.000Z",
+    ]);
+    // ... when an exception is requested and approved: the bot is to set SUPPRESSED.
+    await applyInput(
+      db,
+      policy,
+      findingId,
+      {
+        type: "human",
+        action: "exception_request",
+        user: "U0SAM",
+        team: "security",
+        justification: "x",
+        expiresAt: "2026-12-10T00:00:00.000Z",
+      },
+      now,
+    );
+    const approved = await applyInput(
+      db,
+      policy,
+      findingId,
+      { type: "human", action: "exception_approve", user: "U0PAT", team: "platform", reason: null },
+      now,
+    );
+    expect(approved.rejection).toBeNull();
+    await db.query("UPDATE outbox SET available_at = $1", ["2026-11-21T11:00:00.000Z"]);
+    await dispatcher().drain();
+    const calls = fake.calls("BatchUpdateFindings");
+    expect(calls.map((call) => call.body.Workflow.Status)).toEqual(["SUPPRESSED"]);
+    expect(fake.finding(findingId)?.workflowStatus).toBe("SUPPRESSED");
+    const updates = await listOutbox(db, { kind: "securityhub.update" });
+    expect(
+      updates.map((row) => [row.payload.kind === "securityhub.update" && row.payload.purpose, row.status]),
+    ).toEqual([
+      ["revert_suppression", "superseded"],
+      ["apply_exception", "done"],
+    ]);
   });
 });

@@ -34,6 +34,7 @@ describe.each(STORE_KINDS)("the timer sweep on %s", (kind) => {
       fired: 1_200,
       events: 1_200,
       effects: 1_200,
+      failed: 0,
     });
     expect((await sweepDueCases(db, policy, at, { pageSize: 500 })).due).toBe(0);
     const escalated = await db.query<{ n: number }>(
@@ -54,5 +55,29 @@ describe.each(STORE_KINDS)("the timer sweep on %s", (kind) => {
     const rows = await db.query<{ next_due_at: Date }>("SELECT next_due_at FROM cases WHERE id = $1", [id]);
     expect(rows[0]?.next_due_at.toISOString()).toBe("2026-11-23T12:00:00.000Z"); // the 75% step
     expect((await sweepDueCases(db, policy, at)).due).toBe(0);
+  });
+});
+
+describe("the timer sweep and a broken case", () => {
+  it("one case that cannot be written does not hold back the others; it is reported and retried next time", async () => {
+    const { db, cleanup } = await openTestStore("pglite");
+    try {
+      const ids = ["arn:test:broken:a", "arn:test:broken:b", "arn:test:broken:c"];
+      await observeFindings(db, policy, ids.map(observation), opened);
+      // A state the store cannot take back (its version is not a number).
+      await db.query(`UPDATE cases SET state = jsonb_set(state, '{version}', '"x"') WHERE id = $1`, [ids[1]]);
+      const failures: string[] = [];
+      const result = await sweepDueCases(db, policy, new Date("2026-11-17T00:00:00.000Z"), {
+        onCaseError: (id) => failures.push(id),
+      });
+      expect(result).toMatchObject({ due: 3, fired: 2, failed: 1 });
+      expect(failures).toEqual([ids[1]]);
+      const due = await db.query<{ id: string }>("SELECT id FROM cases WHERE next_due_at <= $1", [
+        "2026-11-17T00:00:00.000Z",
+      ]);
+      expect(due.map((row) => row.id)).toEqual([ids[1]]);
+    } finally {
+      await cleanup();
+    }
   });
 });
