@@ -445,7 +445,7 @@ type Part = (typeof PARTS)[number];
 
 function partOf(sql: string): Part {
   const text = sql.replace(/\s+/g, " ").trim();
-  if (text.startsWith("SELECT id FROM cases WHERE next_due_at")) return "select";
+  if (text.startsWith("SELECT id, next_due_at FROM cases WHERE next_due_at")) return "select";
   if (text.includes("pg_advisory_xact_lock")) return "lock";
   if (text.startsWith("SELECT id, state, audit_head FROM cases")) return "load";
   if (text.startsWith("INSERT INTO audit_events")) return "audit";
@@ -557,14 +557,17 @@ async function verifySample(bench: Bench): Promise<number> {
   return ids.length;
 }
 
-const SELECT_DUE = `SELECT id FROM cases WHERE next_due_at IS NOT NULL AND next_due_at <= $1
-          ORDER BY next_due_at, id LIMIT $2`;
+/** The sweep's first page (src/app/sweep.ts): no cursor yet. */
+const SELECT_DUE = `SELECT id, next_due_at FROM cases
+        WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+          AND ($3::timestamptz IS NULL OR (next_due_at, id) > ($3::timestamptz, $4::text))
+        ORDER BY next_due_at, id LIMIT $2`;
 
 async function measureSelect(
   bench: Bench,
 ): Promise<{ ms: number; serverMs: number; plan: string; nodes: string }> {
   const { db } = bench;
-  const params = [NOW.toISOString(), SWEEP_PAGE_SIZE];
+  const params = [NOW.toISOString(), SWEEP_PAGE_SIZE, null, null];
   for (let i = 0; i < 3; i++) await db.query(SELECT_DUE, params);
   const times: number[] = [];
   for (let i = 0; i < QUERY_RUNS; i++) {
