@@ -150,13 +150,15 @@ async function measureBaseline(payloadBytes: number): Promise<number> {
   const allDone = new Promise<void>((resolve) => {
     resolveDone = resolve;
   });
+  // The worker's own connection: BullMQ does not close a connection it was given.
+  const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const worker = new Worker(
     "baseline",
     async () => {
       if (++done === N) resolveDone();
     },
     {
-      connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+      connection: workerConnection,
       prefix,
       concurrency: WORKER_CONCURRENCY,
     },
@@ -178,6 +180,7 @@ async function measureBaseline(payloadBytes: number): Promise<number> {
   await worker.close();
   await queue.close();
   connection.disconnect();
+  workerConnection.disconnect();
   await deleteQueueKeys(REDIS_URL, prefix);
   return seconds;
 }

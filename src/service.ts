@@ -85,12 +85,13 @@ export async function startService(
     closers.push(() => db.close());
 
     if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD && !options.now) {
+      // The findings worker and the timer sweep run on their own thread.
       const thread = startWorkerThread(env, logger);
       closers.push(() => thread.close());
     } else if (roles.worker) {
       closers.push(runFindingsWorker(env, db, policy, logger, now));
+      closers.push(runTimerSweeper(env, db, policy, logger, now));
     }
-    if (roles.worker) closers.push(runTimerSweeper(env, db, policy, logger, now));
 
     let dispatcher: SecurityHubDispatcher | null = null;
     if (roles.dispatcher) {

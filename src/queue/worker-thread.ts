@@ -5,9 +5,11 @@ import { createLogger } from "../log.js";
 import { loadPolicyDir } from "../policy/load.js";
 import { openStore } from "../store/open.js";
 import { runFindingsWorker } from "./findings-worker.js";
+import { runTimerSweeper } from "./timers.js";
 
 /**
- * The findings worker on a thread of its own, so that HTTP intake and the worker use two cores.
+ * The findings worker and the timer sweep on a thread of their own, so that HTTP intake and the
+ * worker use two cores.
  * Only with PostgreSQL: embedded PGlite admits one connection, held by the main thread.
  */
 export interface WorkerThreadHandle {
@@ -63,8 +65,11 @@ async function runInThread(env: Env): Promise<void> {
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
   const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
   const stopWorker = runFindingsWorker(env, db, policy, logger);
+  // The timer sweep writes as much as the worker; here it leaves the HTTP thread alone.
+  const stopTimers = runTimerSweeper(env, db, policy, logger, () => new Date());
   parentPort?.on("message", async (message) => {
     if (message !== "close") return;
+    await stopTimers();
     await stopWorker();
     await db.close();
     process.exit(0);
