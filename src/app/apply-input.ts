@@ -1,5 +1,5 @@
 import type { Case, CaseEvent } from "../engine/case.js";
-import { decide } from "../engine/decide.js";
+import { decide, refusalEvent } from "../engine/decide.js";
 import type { Effect } from "../engine/effects.js";
 import type { EngineInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
@@ -27,7 +27,17 @@ export async function applyInputInTx(
   if (!current) return { rejection: `there is no case ${caseId}`, events: [], effects: [], case: null };
   const decision = decide(current, input, policy, at);
   if (decision.rejection !== null) {
-    return { rejection: decision.rejection, events: [], effects: [], case: current };
+    if (input.type !== "human")
+      return { rejection: decision.rejection, events: [], effects: [], case: current };
+    // A person's refused action is audited (who tried what, and why it was refused); nothing else changes.
+    const refused = refusalEvent(input, decision.rejection, at);
+    const after = batch.apply(
+      caseId,
+      { events: [refused], effects: [], rejection: null, findingIsNewer: false },
+      at,
+    );
+    await batch.write(tx);
+    return { rejection: decision.rejection, events: [refused], effects: [], case: after };
   }
   const after = batch.apply(caseId, decision, at);
   await batch.write(tx);

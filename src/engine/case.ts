@@ -279,7 +279,15 @@ export interface EffectFailed extends EventBase {
   workflowStatus: WorkflowStatus | null;
 }
 
+/** A person asked for something the rules forbid: recorded (who tried what), nothing else changes. */
+export interface ActionRefused extends EventBase {
+  type: "action.refused";
+  action: string;
+  by: Actor;
+}
+
 export type CaseEvent =
+  | ActionRefused
   | CaseOpened
   | FindingObserved
   | SeverityChanged
@@ -540,6 +548,8 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
         breachedAt: event.keepProgress ? c.breachedAt : null,
         upgrade: event.upgrade,
       };
+    case "action.refused":
+      return c;
     case "case.claimed":
       return { ...c, assignee: { ...event.by, at: event.at } };
     case "effect.failed": {

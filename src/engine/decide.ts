@@ -108,6 +108,18 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
   });
 }
 
+/** The audit event of a refused action: the shell records it, so refusals are part of the log. */
+export function refusalEvent(input: HumanInput, rejection: string, now: Date): CaseEvent {
+  return {
+    type: "action.refused",
+    at: now.toISOString(),
+    actor: input.user,
+    reason: rejection,
+    action: input.action,
+    by: { user: input.user, team: input.team },
+  };
+}
+
 /** Folds events onto a case: the state the shell stores after a decision. */
 export function applyEvents(current: Case | null, events: CaseEvent[]): Case | null {
   return events.reduce<Case | null>((state, event) => evolve(state, event), current);

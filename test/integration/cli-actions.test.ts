@@ -55,14 +55,21 @@ describe("shgov exception", () => {
     expect(result.stdout).toContain("notify platform:");
   });
 
-  it("the requester's own team cannot approve it: refused with the reason, exit 1, nothing recorded", async () => {
-    const before = (await getCase(t.service.db, ec2Id))?.events.length;
+  it("the requester's own team cannot approve it: refused with the reason, exit 1, only the refusal recorded", async () => {
+    const before = (await getCase(t.service.db, ec2Id))?.events.length ?? 0;
     const result = await runCli(["exception", "approve", ec2Id, ...as("U0SECLEAD", "security")], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       "refused: U0SECLEAD belongs to team security, which requested exception EXC-1; they cannot decide it",
     );
-    expect((await getCase(t.service.db, ec2Id))?.events.length).toBe(before);
+    const after = await getCase(t.service.db, ec2Id);
+    expect(after?.events.length).toBe(before + 1);
+    expect(after?.events.at(-1)).toMatchObject({
+      type: "action.refused",
+      actor: "U0SECLEAD",
+      data: { action: "exception_approve", by: { user: "U0SECLEAD", team: "security" } },
+    });
+    expect(after?.case.exception?.status).toBe("requested");
   });
 
   it("the counterpart approves: the bot will set SUPPRESSED with a note naming the exception", async () => {

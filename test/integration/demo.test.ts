@@ -79,7 +79,9 @@ describe("shgov demo", () => {
     expect(inStep(4)).toContain(
       "refused 409: 2027-04-15 is not before the deadline 2027-03-27 (EKS 1.35 end of standard support)",
     );
-    expect(inStep(4)).not.toContain("decided");
+    // The refusal itself is audited; nothing else is decided.
+    expect(inStep(4).match(/decided/g)).toHaveLength(1);
+    expect(inStep(4)).toContain("decided action.refused: 2027-04-15 is not before the deadline");
     expect(inStep(5)).toContain("acts U0SECBOB (security) agrees to 2027-03-01 decided date.agreed");
     expect(inStep(5)).toContain("Upgrade date agreed: 2027-03-01");
     expect(inStep(5)).toContain("date_agreed: upgrade on 2027-03-01, SLA due now 2027-03-02");

@@ -235,8 +235,11 @@ describe("the story of DESIGN.md §1", () => {
       "suppression.blocked",
       "suppression.attributed",
       "finding.observed",
+      "action.refused", // the date after the end of standard support
       "date.proposed",
+      "action.refused", // platform agreeing to its own proposal
       "date.agreed",
+      "action.refused", // security agreeing twice
       "date.reminded",
       "date.reminded",
       "date.reminded",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decide, type EngineInput } from "../../src/engine/decide.js";
+import { evolve } from "../../src/engine/case.js";
+import { decide, type EngineInput, refusalEvent } from "../../src/engine/decide.js";
 import type { Policy } from "../../src/engine/policy.js";
 import { examplePolicy, finding, givenWhen } from "../support/engine.js";
 import { ALICE, act, BOB, CISO, play, SAM, seen, types } from "../support/engine-steps.js";
@@ -317,5 +318,23 @@ describe("engine: a dispatcher gave up on an effect (effect_failed)", () => {
     expect(events).toMatchObject([
       { type: "effect.failed", effect: "securityhub.update:exception_expired", workflowStatus: null },
     ]);
+  });
+});
+
+describe("engine: a refused action is audited", () => {
+  it("given a refusal, when its audit event is applied, then only the version moves: the case is otherwise unchanged", () => {
+    const before = opened();
+    const input = act(BOB, { action: "date_agree", date: null });
+    const { rejection } = givenWhen(policy, before.events, input, T1);
+    expect(rejection).not.toBeNull();
+    if (input.type !== "human" || rejection === null) throw new Error("expected a refused human input");
+    const event = refusalEvent(input, rejection, new Date(T1));
+    expect(event).toMatchObject({ type: "action.refused", actor: "U0BOB", reason: rejection, by: BOB });
+    const after = evolve(before.state, event);
+    const { version, updatedAt, ...rest } = after;
+    const { version: v0, updatedAt: u0, ...restBefore } = before.state;
+    expect(rest).toEqual(restBefore);
+    expect(version).toBe(v0 + 1);
+    expect([updatedAt, u0]).toEqual([T1, before.state.updatedAt]);
   });
 });
