@@ -29,6 +29,7 @@ export interface FindSuppressorEffect {
 }
 
 export const NOTIFY_TOPICS = [
+  "case.opened",
   "suppression.blocked",
   "exception.requested",
   "exception.approved",

@@ -2,7 +2,7 @@ import { type Case, exceptionHolds, observedVersion, type ResolvedBy } from "./c
 import { pauseClock, rescaleClock, startClock } from "./clock.js";
 import { base, type Decision, SECURITY_HUB_ACTOR } from "./decision.js";
 import { approverTeam } from "./exceptions.js";
-import { compareObservations, type Finding } from "./finding.js";
+import { compareObservations, type Finding, severityRank } from "./finding.js";
 import type { FindingObservedInput } from "./inputs.js";
 import { revertNote } from "./notes.js";
 import type { Policy } from "./policy.js";
@@ -65,6 +65,20 @@ export function observeFinding(
       sla,
       upgrade: upgradeStateFor(policy, finding, rule, sla, d.at),
     });
+    // Findings at or above the policy's threshold are announced one by one; the rest go into a digest.
+    if (
+      sla !== null &&
+      severityRank(finding.severity) >= severityRank(policy.notifications.perFindingMinSeverity)
+    ) {
+      d.effect({
+        kind: "notify",
+        caseId: c.id,
+        topic: "case.opened",
+        teams: [rule.owner],
+        mentionLeads: false,
+        text: `New ${finding.severity} finding for team ${rule.owner}: "${finding.title}" (${finding.accountId}, ${finding.region}), due ${c.slaDueAt ?? "-"}.`,
+      });
+    }
     // A brand-new case holds no expectation yet: a finding first seen SUPPRESSED is a suppression too.
     c = { ...c, expectedWorkflowStatus: "NEW" };
   }

@@ -114,3 +114,21 @@ describe("engine: a finding observed", () => {
     expect(after?.severity).toBe("CRITICAL");
   });
 });
+
+describe("engine: a new case is announced by severity", () => {
+  it.each([
+    ["CRITICAL", "sent"],
+    ["HIGH", "sent"],
+    ["MEDIUM", "not sent (it goes into the digest)"],
+    ["INFORMATIONAL", "not sent (it goes into the digest)"],
+  ] as const)(
+    "given per_finding_min_severity HIGH, when a %s finding opens a case, then a case.opened message is %s",
+    (severity, told) => {
+      const { effects } = givenWhen(policy, [], observed(finding({ severity, controlId: "S3.1" })), NOW);
+      const opened = effects.filter((e) => e.kind === "notify" && e.topic === "case.opened");
+      expect(opened).toHaveLength(told === "sent" ? 1 : 0);
+      if (told === "sent")
+        expect(opened[0]).toMatchObject({ teams: ["security"], text: expect.stringContaining(severity) });
+    },
+  );
+});

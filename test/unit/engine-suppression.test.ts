@@ -83,9 +83,15 @@ describe("engine: a suppression without an exception is blocked", () => {
   it("given no case, when the first observation is already SUPPRESSED, then the case is opened and the suppression blocked", () => {
     const { events, effects, after } = givenWhen(policy, [], seen(T0, { workflowStatus: "SUPPRESSED" }), T0);
     expect(types(events)).toEqual(["case.opened", "finding.observed", "suppression.blocked"]);
-    expect(effects.map((e) => e.kind)).toEqual(["securityhub.update", "securityhub.find_suppressor"]);
+    // HIGH is at the example's per-finding threshold: the new case is announced, then blocked.
+    expect(effects.map((e) => e.kind)).toEqual([
+      "notify",
+      "securityhub.update",
+      "securityhub.find_suppressor",
+    ]);
+    expect(effects[0]).toMatchObject({ topic: "case.opened", teams: ["platform"] });
     expect(updates(effects)[0]).toMatchObject({ workflowStatus: "NOTIFIED", purpose: "revert_suppression" });
-    expect(effects[1]).toMatchObject({ kind: "securityhub.find_suppressor", since: null });
+    expect(effects[2]).toMatchObject({ kind: "securityhub.find_suppressor", since: null });
     expect(after).toMatchObject({
       owner: "platform",
       expectedWorkflowStatus: "NOTIFIED",
