@@ -18,6 +18,10 @@ import { runTimerSweeper } from "./queue/timers.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
 import { createSecurityHubClient } from "./securityhub/client.js";
 import { SecurityHubDispatcher, type SecurityHubDispatcherOptions } from "./securityhub/dispatcher.js";
+import { createSlackRoutes } from "./slack/app.js";
+import { createSlackClient } from "./slack/client.js";
+import { SlackDispatcher } from "./slack/dispatcher.js";
+import { renderNotification } from "./slack/messages.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
@@ -116,6 +120,23 @@ export async function startService(
       });
       dispatcher = running;
       if (!client) logger.warn("SECURITYHUB_DRY_RUN: Security Hub calls are logged, not made");
+      if (env.SLACK_BOT_TOKEN) {
+        const slack = new SlackDispatcher({
+          db,
+          policy,
+          client: createSlackClient({
+            token: env.SLACK_BOT_TOKEN,
+            ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+          }),
+          render: renderNotification,
+          logger,
+          now,
+        });
+        slack.start();
+        closers.push(() => slack.stop());
+      } else {
+        logger.warn("SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is");
+      }
     }
 
     let server: Server | null = null;
@@ -167,6 +188,19 @@ export async function startService(
         },
         ...adminRoutes(db, adminToken, { policy, now }),
       ];
+      if (env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET) {
+        routes.push(
+          ...createSlackRoutes({
+            db,
+            policy,
+            signingSecret: env.SLACK_SIGNING_SECRET,
+            botToken: env.SLACK_BOT_TOKEN,
+            slackApiUrl: env.SLACK_API_URL ?? null,
+            now,
+            logger,
+          }).routes,
+        );
+      }
       const httpServer = createHttpServer(routes, logger);
       server = httpServer;
       await new Promise<void>((resolve, reject) => {

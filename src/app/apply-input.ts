@@ -1,7 +1,7 @@
 import type { Case, CaseEvent } from "../engine/case.js";
 import { decide, refusalEvent } from "../engine/decide.js";
 import type { Effect } from "../engine/effects.js";
-import type { EngineInput } from "../engine/inputs.js";
+import type { EngineInput, HumanInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
 import type { Database, Sql } from "../store/database.js";
 import { CaseBatch } from "./case-batch.js";
@@ -53,4 +53,29 @@ export function applyInput(
   now: () => Date,
 ): Promise<InputResult> {
   return db.transaction((tx) => applyInputInTx(tx, policy, caseId, input, now()));
+}
+
+/**
+ * Records a refusal decided before the engine was asked (the adapter found the user in none of
+ * the teams that may act): refused actions are audited wherever they are refused.
+ */
+export function recordRefusal(
+  db: Database,
+  policy: Policy,
+  caseId: string,
+  input: Pick<HumanInput, "user" | "team" | "action">,
+  reason: string,
+  now: () => Date,
+): Promise<void> {
+  return db.transaction(async (tx) => {
+    const batch = await CaseBatch.open(tx, policy, [caseId]);
+    if (!batch.get(caseId)) return;
+    const at = now();
+    batch.apply(
+      caseId,
+      { events: [refusalEvent(input, reason, at)], effects: [], rejection: null, findingIsNewer: false },
+      at,
+    );
+    await batch.write(tx);
+  });
 }

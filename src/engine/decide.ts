@@ -109,7 +109,11 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
 }
 
 /** The audit event of a refused action: the shell records it, so refusals are part of the log. */
-export function refusalEvent(input: HumanInput, rejection: string, now: Date): CaseEvent {
+export function refusalEvent(
+  input: Pick<HumanInput, "user" | "team" | "action">,
+  rejection: string,
+  now: Date,
+): CaseEvent {
   return {
     type: "action.refused",
     at: now.toISOString(),

@@ -107,6 +107,26 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX outbox_case ON outbox (case_id);
     `,
   },
+  {
+    version: 3,
+    name: "slack messages",
+    sql: `
+      -- One row per notify effect and channel posted to, written right after each chat.postMessage:
+      -- a row delivered again after a crash skips the channels it already reached. channel is the
+      -- channel the message was addressed to; channel_id and ts are Slack's answer, for chat.update.
+      CREATE TABLE slack_messages (
+        outbox_id   bigint NOT NULL,
+        channel     text NOT NULL,
+        channel_id  text NOT NULL,
+        ts          text NOT NULL,
+        case_id     text NOT NULL,
+        topic       text NOT NULL,
+        posted_at   timestamptz NOT NULL,
+        PRIMARY KEY (outbox_id, channel)
+      );
+      CREATE INDEX slack_messages_case ON slack_messages (case_id);
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

@@ -1,0 +1,313 @@
+import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
+import type { Logger } from "pino";
+import type { Case } from "../engine/case.js";
+import type { NotifyEffect } from "../engine/effects.js";
+import type { Policy } from "../engine/policy.js";
+import { outboxBackoffMs } from "../securityhub/dispatcher.js";
+import { loadCases } from "../store/cases.js";
+import type { Database } from "../store/database.js";
+import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
+import { postedSlackMessages, recordSlackMessage } from "../store/slack-messages.js";
+import { ChannelPacer } from "./pacer.js";
+import type { RenderNotification, SlackMessage } from "./types.js";
+
+const KINDS: OutboxRow["kind"][] = ["notify"];
+
+export interface SlackDispatcherOptions {
+  db: Database;
+  policy: Policy;
+  client: WebClient;
+  render: RenderNotification;
+  logger: Logger;
+  /** Timestamps written to the outbox (leases, retries). */
+  now?: () => Date;
+  /** Spacing of posts to one channel: Slack allows about one message per second per channel. */
+  perChannelIntervalMs?: number;
+  /** Rows taken per round; a page to one channel takes about pageSize × perChannelIntervalMs. */
+  pageSize?: number;
+  /** A taken row is offered again after this long if its dispatcher died. */
+  leaseMs?: number;
+  /** Attempts before a 5xx or network failure counts as permanent; unlimited by default. Rate limits never count. */
+  maxAttempts?: number;
+  pollMs?: number;
+  /** Monotonic milliseconds and sleep for the per-channel pacing (injectable for tests). */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const STILL_FAILING_AFTER = 8;
+
+/** What a failed Slack call means for the row. */
+export type SlackFailure =
+  | { kind: "rate_limited"; retryAfterMs: number; message: string }
+  | { kind: "retryable"; message: string }
+  | { kind: "permanent"; message: string };
+
+/** Platform errors (HTTP 200, ok: false) worth another try; every other one is the request's fault. */
+const RETRYABLE_PLATFORM_ERRORS = new Set([
+  "ratelimited",
+  "rate_limited",
+  "internal_error",
+  "fatal_error",
+  "service_unavailable",
+  "request_timeout",
+]);
+
+/**
+ * Sorts an error of @slack/web-api: 429 (rejected by the client with Retry-After), 5xx, network
+ * failures and timeouts are retried; platform errors such as channel_not_found, not_in_channel,
+ * invalid_auth or account_inactive are permanent. Matched on the error codes, not classes.
+ */
+export function classifySlackError(error: unknown): SlackFailure {
+  const coded = error as {
+    code?: string;
+    retryAfter?: number;
+    statusCode?: number;
+    data?: { error?: string };
+    message?: string;
+  } | null;
+  const message = error instanceof Error ? error.message : String(error);
+  switch (coded?.code) {
+    case "slack_webapi_rate_limited_error": {
+      const seconds = Number.isFinite(coded.retryAfter) ? Math.max(0, coded.retryAfter ?? 1) : 1;
+      return {
+        kind: "rate_limited",
+        retryAfterMs: seconds * 1_000,
+        message: `rate limited (Retry-After ${seconds} s)`,
+      };
+    }
+    case "slack_webapi_platform_error": {
+      const slackError = coded.data?.error ?? message;
+      return RETRYABLE_PLATFORM_ERRORS.has(slackError)
+        ? { kind: "retryable", message: slackError }
+        : { kind: "permanent", message: slackError };
+    }
+    case "slack_webapi_http_error":
+      return { kind: "retryable", message: `HTTP ${coded.statusCode ?? "error"}` };
+    case "slack_webapi_request_error":
+      return { kind: "retryable", message };
+    default:
+      // Not from Slack's client (a bug, a renderer that threw): retrying would not help.
+      return { kind: "permanent", message };
+  }
+}
+
+type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date };
+
+/**
+ * Delivers the outbox's notify effects to Slack. Each row is rendered against the case as it is
+ * now, into one message per channel; each message is posted with chat.postMessage and recorded in
+ * slack_messages (outbox row, channel, ts) in a small transaction of its own right after the post,
+ * so a row delivered again after a crash posts only to the channels it had not reached. Posts are
+ * paced per channel (about one per second); a 429 blocks its channel for Retry-After and defers the
+ * row as long; 5xx and network failures put the row back with backoff. Permanent Slack errors
+ * (channel_not_found, not_in_channel, invalid_auth, ...) close the row `failed` with the error,
+ * logged at error level: a notification that cannot be posted is not an engine input. A row is
+ * closed `done` once every one of its messages is posted. No transaction is held while waiting.
+ */
+export class SlackDispatcher {
+  private readonly now: () => Date;
+  private readonly pacer: ChannelPacer;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly options: SlackDispatcherOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.pacer = new ChannelPacer(
+      options.perChannelIntervalMs ?? 1_000,
+      options.clock ?? (() => performance.now()),
+      options.sleep ?? ((ms) => this.abortableSleep(ms)),
+    );
+  }
+
+  /** Delivers one page of due rows; returns how many rows it took. */
+  async runOnce(): Promise<number> {
+    if (this.stopped) return 0;
+    const { db } = this.options;
+    const rows = await db.transaction((tx) =>
+      claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 20, this.options.leaseMs ?? 120_000),
+    );
+    if (rows.length === 0) return 0;
+    const cases = await loadCases(db, [...new Set(rows.map((row) => row.caseId))]);
+    const posted = new Map<string, Set<string>>();
+    for (const message of await postedSlackMessages(
+      db,
+      rows.map((row) => row.id),
+    )) {
+      const channels = posted.get(message.outboxId) ?? new Set<string>();
+      channels.add(message.channel);
+      posted.set(message.outboxId, channels);
+    }
+    // The rows of one case go in order (a deferred row defers the later ones); cases run side by
+    // side, so one channel's pacing does not hold back the others.
+    const byCase = new Map<string, OutboxRow[]>();
+    for (const row of rows) byCase.set(row.caseId, [...(byCase.get(row.caseId) ?? []), row]);
+    const results = await Promise.allSettled(
+      [...byCase.values()].map(async (caseRows) => {
+        let deferredUntil: Date | null = null;
+        for (const row of caseRows) {
+          if (deferredUntil) {
+            await this.retry(row, deferredUntil, "waiting for an earlier notification of the case");
+            continue;
+          }
+          const outcome = await this.deliver(
+            row,
+            cases.get(row.caseId)?.state ?? null,
+            posted.get(row.id) ?? new Set(),
+          );
+          if (outcome.kind === "retry") deferredUntil = outcome.at;
+        }
+      }),
+    );
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    return rows.length;
+  }
+
+  /** Runs until no due row is left (for tests and the demo). */
+  async drain(): Promise<void> {
+    while ((await this.runOnce()) > 0) {
+      // keep going
+    }
+  }
+
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.drain().catch((error) =>
+        this.options.logger.error({ err: error }, "Slack dispatcher round failed; retrying"),
+      );
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs ?? 1_000);
+    };
+    void loop();
+  }
+
+  /** Stops taking rows; rows of the round in progress not yet posted are put back for later. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopping.abort();
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async deliver(row: OutboxRow, current: Case | null, posted: Set<string>): Promise<RowOutcome> {
+    const { logger } = this.options;
+    const effect = row.payload as NotifyEffect;
+    let messages: SlackMessage[];
+    try {
+      messages = uniqueByChannel(this.options.render(effect, current, this.options.policy));
+    } catch (error) {
+      const message = `rendering failed: ${error instanceof Error ? error.message : String(error)}`;
+      logger.error(
+        { caseId: effect.caseId, topic: effect.topic, err: error },
+        "Slack notification failed for good",
+      );
+      await this.finish(row, "failed", message);
+      return { kind: "closed" };
+    }
+    const permanent: string[] = [];
+    for (const message of messages) {
+      if (posted.has(message.channel)) continue;
+      await this.pacer.take(message.channel, () => this.stopped);
+      if (this.stopped) {
+        const at = this.now();
+        await this.retry(row, at, "the dispatcher stopped before posting");
+        return { kind: "retry", at };
+      }
+      let answer: { ts?: string; channel?: string };
+      try {
+        answer = await this.options.client.chat.postMessage(postArguments(message));
+      } catch (error) {
+        const failure = classifySlackError(error);
+        const context = { caseId: effect.caseId, topic: effect.topic, channel: message.channel };
+        if (failure.kind === "rate_limited") {
+          this.pacer.block(message.channel, failure.retryAfterMs);
+          const at = new Date(this.now().getTime() + failure.retryAfterMs);
+          await this.retry(row, at, `${message.channel}: ${failure.message}`);
+          logger.warn(
+            { ...context, retryAfterMs: failure.retryAfterMs },
+            "Slack rate limited a post; deferred",
+          );
+          return { kind: "retry", at };
+        }
+        if (
+          failure.kind === "retryable" &&
+          row.attempts < (this.options.maxAttempts ?? Number.POSITIVE_INFINITY)
+        ) {
+          const at = new Date(this.now().getTime() + outboxBackoffMs(row.attempts));
+          await this.retry(row, at, `${message.channel}: ${failure.message}`);
+          (row.attempts >= STILL_FAILING_AFTER ? logger.error.bind(logger) : logger.warn.bind(logger))(
+            { ...context, attempts: row.attempts, error: failure.message },
+            "Slack post will be retried",
+          );
+          return { kind: "retry", at };
+        }
+        logger.error(
+          { ...context, attempts: row.attempts, error: failure.message },
+          "Slack post failed for good",
+        );
+        permanent.push(`${message.channel}: ${failure.message}`);
+        continue;
+      }
+      // Recorded at once, in a transaction of its own: a crash from here on does not post it again.
+      await this.options.db.transaction((tx) =>
+        recordSlackMessage(tx, {
+          outboxId: row.id,
+          channel: message.channel,
+          channelId: answer.channel ?? message.channel,
+          ts: answer.ts ?? "",
+          caseId: effect.caseId,
+          topic: effect.topic,
+          postedAt: this.now().toISOString(),
+        }),
+      );
+    }
+    await this.finish(row, permanent.length > 0 ? "failed" : "done", permanent.join("; ") || null);
+    return { kind: "closed" };
+  }
+
+  private async finish(row: OutboxRow, status: "done" | "failed", error: string | null): Promise<void> {
+    await this.options.db.transaction((tx) => finishOutbox(tx, [row.id], status, this.now(), error));
+  }
+
+  private async retry(row: OutboxRow, at: Date, error: string): Promise<void> {
+    await this.options.db.transaction((tx) => retryOutbox(tx, row.id, at, error));
+  }
+
+  private abortableSleep(ms: number): Promise<void> {
+    const signal = this.stopping.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+/** One message per channel and notification: slack_messages is keyed so. */
+function uniqueByChannel(messages: SlackMessage[]): SlackMessage[] {
+  const seen = new Set<string>();
+  return messages.filter((message) => {
+    if (seen.has(message.channel)) return false;
+    seen.add(message.channel);
+    return true;
+  });
+}
+
+function postArguments(message: SlackMessage): ChatPostMessageArguments {
+  return {
+    channel: message.channel,
+    text: message.text,
+    ...(message.blocks ? { blocks: message.blocks } : {}),
+    unfurl_links: false,
+    unfurl_media: false,
+  } as ChatPostMessageArguments;
+}

@@ -1,0 +1,435 @@
+import type { Case } from "../engine/case.js";
+import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
+import type { Policy, Team } from "../engine/policy.js";
+import type { RenderNotification, SlackMessage } from "./types.js";
+
+/**
+ * Block Kit for the Slack side: notification messages with the buttons that move a case, the
+ * modals those buttons open, and the case summaries of `/shgov`. Pure: no I/O, time is an argument.
+ */
+
+export const ACTION_IDS = {
+  claim: "shgov_claim",
+  exceptionRequest: "shgov_exception_request",
+  exceptionApprove: "shgov_exception_approve",
+  exceptionReject: "shgov_exception_reject",
+  datePropose: "shgov_date_propose",
+  dateAgree: "shgov_date_agree",
+  /** The console link; Slack still sends a block_actions payload for it, which is only acknowledged. */
+  console: "shgov_console",
+} as const;
+
+export const VIEW_IDS = {
+  exception: "shgov_exception_modal",
+  date: "shgov_date_modal",
+  reject: "shgov_reject_modal",
+} as const;
+
+/** Block and action ids of the modal inputs (view.state.values[block][INPUT_ACTION]). */
+export const MODAL_BLOCKS = {
+  justification: "justification",
+  expiry: "expiry",
+  compensating: "compensating",
+  date: "date",
+  reason: "reason",
+} as const;
+export const INPUT_ACTION = "value";
+
+/** Block Kit limits this module keeps to. */
+export const SECTION_TEXT_MAX = 3000;
+export const FIELD_TEXT_MAX = 2000;
+export const MAX_BLOCKS = 50;
+const BUTTON_TEXT_MAX = 75;
+const DAY_MS = 86_400_000;
+/** Longest justification and compensating-controls text; together they fit the 2000-character limit of an action. */
+export const JUSTIFICATION_MAX = 1500;
+export const COMPENSATING_MAX = 470;
+
+/** What a button carries: the case, and for an agreement the date that was on the table. */
+export interface ButtonValue {
+  caseId: string;
+  date?: string;
+}
+
+export function encodeButtonValue(value: ButtonValue): string {
+  return JSON.stringify(value.date ? { c: value.caseId, d: value.date } : { c: value.caseId });
+}
+
+export function parseButtonValue(text: string | undefined): ButtonValue | null {
+  if (!text) return null;
+  try {
+    const parsed = JSON.parse(text) as { c?: unknown; d?: unknown };
+    if (typeof parsed.c !== "string" || parsed.c.length === 0) return null;
+    return typeof parsed.d === "string" ? { caseId: parsed.c, date: parsed.d } : { caseId: parsed.c };
+  } catch {
+    return null;
+  }
+}
+
+/** What a modal carries between opening and submission: the case, and where to confirm. */
+export interface ModalMetadata {
+  caseId: string;
+  channel: string | null;
+}
+
+export function encodeModalMetadata(meta: ModalMetadata): string {
+  return JSON.stringify({ c: meta.caseId, ch: meta.channel });
+}
+
+export function parseModalMetadata(text: string | undefined): ModalMetadata | null {
+  if (!text) return null;
+  try {
+    const parsed = JSON.parse(text) as { c?: unknown; ch?: unknown };
+    if (typeof parsed.c !== "string" || parsed.c.length === 0) return null;
+    return { caseId: parsed.c, channel: typeof parsed.ch === "string" ? parsed.ch : null };
+  } catch {
+    return null;
+  }
+}
+
+/** Slack mrkdwn needs &, < and > escaped in text people or findings wrote. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1)}…`;
+}
+
+/** The Security Hub console, filtered on this finding's id (the console expects the value encoded twice). */
+export function consoleUrl(c: Pick<Case, "region" | "findingId">): string {
+  const region = c.region || "us-east-1";
+  const id = encodeURIComponent(encodeURIComponent(c.findingId));
+  return `https://console.aws.amazon.com/securityhub/home?region=${encodeURIComponent(region)}#/findings?search=Id%3D%255Coperator%255C%253AEQUALS%255C%253A${id}`;
+}
+
+function mrkdwn(text: string, max = SECTION_TEXT_MAX) {
+  return { type: "mrkdwn", text: truncate(text, max) };
+}
+
+function plain(text: string, max: number) {
+  return { type: "plain_text", text: truncate(text, max), emoji: true };
+}
+
+function section(text: string) {
+  return { type: "section", text: mrkdwn(text) };
+}
+
+function button(
+  actionId: string,
+  text: string,
+  value: ButtonValue,
+  style?: "primary" | "danger",
+  confirm?: { title: string; text: string; confirm: string },
+) {
+  return {
+    type: "button",
+    action_id: actionId,
+    text: plain(text, BUTTON_TEXT_MAX),
+    value: encodeButtonValue(value),
+    ...(style ? { style } : {}),
+    ...(confirm
+      ? {
+          confirm: {
+            title: plain(confirm.title, 100),
+            text: plain(confirm.text, 300),
+            confirm: plain(confirm.confirm, 30),
+            deny: plain("Cancel", 30),
+          },
+        }
+      : {}),
+  };
+}
+
+/** True when the case still waits for both teams to agree an upgrade date. */
+export function needsUpgradeDate(c: Case): boolean {
+  return c.upgrade !== null && c.upgrade.agreed === null && c.resolvedAt === null;
+}
+
+/** The buttons that move the case, for a notification of `topic`. */
+export function actionButtons(topic: NotifyTopic, c: Case): Record<string, unknown>[] {
+  const v = { caseId: c.id };
+  const claim = button(ACTION_IDS.claim, "Claim", v);
+  const requestException = button(ACTION_IDS.exceptionRequest, "Request exception", v);
+  const proposeDate = button(ACTION_IDS.datePropose, "Propose upgrade date", v);
+  if (c.resolvedAt !== null) return [];
+  switch (topic) {
+    case "suppression.blocked":
+      return [{ ...requestException, style: "primary" }, claim];
+    case "exception.requested":
+      return [
+        button(ACTION_IDS.exceptionApprove, "Approve", v, "primary", {
+          title: "Approve the exception?",
+          text: "The finding will be suppressed in Security Hub until the exception expires, and its SLA clock paused.",
+          confirm: "Approve",
+        }),
+        button(ACTION_IDS.exceptionReject, "Reject", v, "danger"),
+      ];
+    case "date.proposed": {
+      const proposal = c.upgrade?.proposal;
+      const buttons: Record<string, unknown>[] = [];
+      if (proposal) {
+        buttons.push(
+          button(
+            ACTION_IDS.dateAgree,
+            `Agree to ${proposal.date}`,
+            { caseId: c.id, date: proposal.date },
+            "primary",
+          ),
+        );
+      }
+      if (c.upgrade) buttons.push(button(ACTION_IDS.datePropose, "Propose another date", v));
+      return buttons;
+    }
+    case "case.opened":
+    case "escalated":
+    case "sla.breached":
+    case "case.reopened":
+      return [claim, requestException, ...(needsUpgradeDate(c) ? [proposeDate] : [])];
+    case "date.reminder":
+    case "date.missed":
+      return [claim];
+    default:
+      return [];
+  }
+}
+
+function consoleButton(c: Case) {
+  return {
+    type: "button",
+    action_id: ACTION_IDS.console,
+    text: plain("View in AWS console", BUTTON_TEXT_MAX),
+    url: consoleUrl(c),
+  };
+}
+
+function day(iso: string | null): string {
+  return iso ? iso.slice(0, 10) : "none";
+}
+
+function dueText(c: Case): string {
+  if (!c.tracked) return "not tracked";
+  if (!c.slaDueAt) return c.exception?.status === "approved" ? "paused (exception)" : "none";
+  return `${c.slaDueAt.slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** The facts of a case as section fields (at most 10, each within the field limit). */
+export function caseFields(c: Case): { type: string; text: string }[] {
+  const resource = c.resourceId ? `${c.resourceType ?? "resource"} \`${c.resourceId}\`` : "none";
+  const fields = [
+    `*Control*\n${c.controlId ?? "none"}`,
+    `*Severity*\n${c.severity}`,
+    `*Account / region*\n${c.accountId} / ${c.region}`,
+    `*Resource*\n${escapeMrkdwn(resource)}`,
+    `*Owner*\n${escapeMrkdwn(c.owner)}${c.assignee ? ` (claimed by <@${c.assignee.user}>)` : ""}`,
+    `*Counterpart*\n${escapeMrkdwn(c.counterpart)}`,
+    `*SLA due*\n${dueText(c)}`,
+    `*Status*\n${c.status}${c.escalationLevel > 0 ? ` (escalation level ${c.escalationLevel})` : ""}`,
+  ];
+  if (c.exception) {
+    fields.push(`*Exception*\n${c.exception.id} ${c.exception.status}, until ${day(c.exception.expiresAt)}`);
+  }
+  if (c.upgrade) {
+    const upgrade = c.upgrade;
+    const state = upgrade.agreed
+      ? `agreed: ${upgrade.agreed.date}`
+      : upgrade.proposal
+        ? `proposed: ${upgrade.proposal.date}`
+        : "to be agreed";
+    fields.push(`*Upgrade date*\n${state}; before ${day(upgrade.deadline)}`);
+  }
+  return fields.slice(0, 10).map((text) => mrkdwn(text, FIELD_TEXT_MAX));
+}
+
+/** The case as blocks: title, facts and id. */
+export function caseBlocks(c: Case): Record<string, unknown>[] {
+  return [
+    section(`*${escapeMrkdwn(truncate(c.title, 500))}*`),
+    { type: "section", fields: caseFields(c) },
+    { type: "context", elements: [mrkdwn(`Case \`${escapeMrkdwn(truncate(c.id, 1000))}\``)] },
+  ];
+}
+
+function mentions(team: Team | undefined, mentionLeads: boolean): string {
+  if (!team) return "";
+  const parts: string[] = [];
+  if (team.slackUsergroup) parts.push(`<!subteam^${team.slackUsergroup}>`);
+  if (mentionLeads) parts.push(...team.leads.map((lead) => `<@${lead}>`));
+  return parts.join(" ");
+}
+
+const TOPIC_TITLES: Record<NotifyTopic, string> = {
+  "case.opened": ":new: New case",
+  "suppression.blocked": ":no_entry: Suppression blocked",
+  "exception.requested": ":raised_hand: Exception requested",
+  "exception.approved": ":white_check_mark: Exception approved",
+  "exception.rejected": ":x: Exception rejected",
+  "exception.expired": ":hourglass: Exception expired",
+  "date.proposed": ":calendar: Upgrade date proposed",
+  "date.agreed": ":handshake: Upgrade date agreed",
+  "date.reminder": ":alarm_clock: Upgrade date reminder",
+  "date.missed": ":rotating_light: Upgrade date missed",
+  escalated: ":arrow_up: Escalated",
+  "sla.breached": ":rotating_light: SLA breached",
+  "case.reopened": ":leftwards_arrow_with_hook: Case re-opened",
+  "effect.failed": ":warning: Security Hub update failed",
+};
+
+/** One message per team of the effect, to that team's channel. */
+export const renderNotification: RenderNotification = (
+  effect: NotifyEffect,
+  current: Case | null,
+  policy: Policy,
+) => {
+  const messages: SlackMessage[] = [];
+  for (const name of [...new Set(effect.teams)]) {
+    const team = policy.teams[name];
+    if (!team) continue;
+    const mention = mentions(team, effect.mentionLeads);
+    const head = `${TOPIC_TITLES[effect.topic]}${mention ? ` ${mention}` : ""}`;
+    const body = escapeMrkdwn(effect.text);
+    const blocks: Record<string, unknown>[] = [
+      section(`${head}\n${truncate(body, SECTION_TEXT_MAX - head.length - 1)}`),
+    ];
+    if (current) {
+      blocks.push(...caseBlocks(current));
+      blocks.push({
+        type: "actions",
+        elements: [...actionButtons(effect.topic, current), consoleButton(current)],
+      });
+    } else {
+      blocks.push({
+        type: "context",
+        elements: [mrkdwn(`Case \`${escapeMrkdwn(truncate(effect.caseId, 1000))}\` no longer exists`)],
+      });
+    }
+    messages.push({
+      channel: team.slackChannel,
+      text: truncate(`${mention ? `${mention} ` : ""}${effect.text}`, SECTION_TEXT_MAX),
+      blocks: blocks.slice(0, MAX_BLOCKS),
+    });
+  }
+  return messages;
+};
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * The last day an exception may run through: an exception chosen as a day holds until the end of
+ * that day (UTC), which must be within `maxDurationMs` of now.
+ */
+export function latestExpiryDay(maxDurationMs: number, now: Date): string {
+  return isoDay(now.getTime() + maxDurationMs - DAY_MS);
+}
+
+function modal(callbackId: string, title: string, submit: string, meta: ModalMetadata, blocks: unknown[]) {
+  return {
+    type: "modal" as const,
+    callback_id: callbackId,
+    title: plain(title, 24),
+    submit: plain(submit, 24),
+    close: plain("Cancel", 24),
+    private_metadata: encodeModalMetadata(meta),
+    blocks,
+  };
+}
+
+function textInput(
+  blockId: string,
+  label: string,
+  options: { multiline: boolean; maxLength: number; optional?: boolean; hint?: string; placeholder?: string },
+) {
+  return {
+    type: "input",
+    block_id: blockId,
+    label: plain(label, 2000),
+    optional: options.optional ?? false,
+    ...(options.hint ? { hint: plain(options.hint, 2000) } : {}),
+    element: {
+      type: "plain_text_input",
+      action_id: INPUT_ACTION,
+      multiline: options.multiline,
+      max_length: options.maxLength,
+      ...(options.placeholder ? { placeholder: plain(options.placeholder, 150) } : {}),
+    },
+  };
+}
+
+/** Request an exception: justification, expiry within the policy's maximum, compensating controls. */
+export function exceptionModal(
+  caseId: string,
+  maxDurationMs: number,
+  now: Date,
+  channel: string | null = null,
+) {
+  const today = isoDay(now.getTime());
+  const latest = latestExpiryDay(maxDurationMs, now);
+  const suggested = isoDay(now.getTime() + 30 * DAY_MS);
+  const initial = [suggested, latest].sort()[0] ?? latest;
+  const maxDays = Math.floor(maxDurationMs / DAY_MS);
+  return modal(VIEW_IDS.exception, "Request an exception", "Request", { caseId, channel }, [
+    section(
+      `Case \`${escapeMrkdwn(truncate(caseId, 1000))}\`. The approver team decides; your own team cannot.`,
+    ),
+    textInput(MODAL_BLOCKS.justification, "Justification", {
+      multiline: true,
+      maxLength: JUSTIFICATION_MAX,
+      placeholder: "Why may this finding stay suppressed?",
+    }),
+    {
+      type: "input",
+      block_id: MODAL_BLOCKS.expiry,
+      label: plain("Expires at the end of (UTC)", 2000),
+      hint: plain(
+        `At most ${latest} (the policy allows ${maxDays} day(s)). On expiry the finding is re-opened and its SLA clock resumes.`,
+        2000,
+      ),
+      element: {
+        type: "datepicker",
+        action_id: INPUT_ACTION,
+        initial_date: [initial, today].sort().at(-1) ?? today,
+        placeholder: plain("Pick the last day", 150),
+      },
+    },
+    textInput(MODAL_BLOCKS.compensating, "Compensating controls", {
+      multiline: true,
+      maxLength: COMPENSATING_MAX,
+      optional: true,
+      placeholder: "What reduces the risk meanwhile?",
+    }),
+  ]);
+}
+
+/** Propose (or counter with) an upgrade date; the hint names the deadline. */
+export function dateModal(caseId: string, deadline: string | null, now: Date, channel: string | null = null) {
+  const tomorrow = isoDay(now.getTime() + DAY_MS);
+  const hint = deadline
+    ? `The date must be before ${deadline.slice(0, 10)}, the deadline of this case. The other team agrees or counters.`
+    : "Nothing limits the date but it must be in the future. The other team agrees or counters.";
+  return modal(VIEW_IDS.date, "Propose upgrade date", "Propose", { caseId, channel }, [
+    section(`Case \`${escapeMrkdwn(truncate(caseId, 1000))}\``),
+    {
+      type: "input",
+      block_id: MODAL_BLOCKS.date,
+      label: plain("Upgrade date (UTC)", 2000),
+      hint: plain(hint, 2000),
+      element: {
+        type: "datepicker",
+        action_id: INPUT_ACTION,
+        ...(deadline === null || tomorrow < deadline.slice(0, 10) ? { initial_date: tomorrow } : {}),
+        placeholder: plain("Pick a day", 150),
+      },
+    },
+  ]);
+}
+
+/** Reject the pending exception, with a reason for the audit log. */
+export function rejectModal(caseId: string, channel: string | null = null) {
+  return modal(VIEW_IDS.reject, "Reject the exception", "Reject", { caseId, channel }, [
+    section(`Case \`${escapeMrkdwn(truncate(caseId, 1000))}\``),
+    textInput(MODAL_BLOCKS.reason, "Reason", { multiline: true, maxLength: 1000 }),
+  ]);
+}

@@ -1,0 +1,258 @@
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { applyInput } from "../../src/app/apply-input.js";
+import { observeFindings } from "../../src/app/observe-findings.js";
+import type { NotifyEffect } from "../../src/engine/effects.js";
+import { parseEnvelope } from "../../src/intake/envelope.js";
+import { createSlackClient } from "../../src/slack/client.js";
+import { SlackDispatcher } from "../../src/slack/dispatcher.js";
+import type { RenderNotification } from "../../src/slack/types.js";
+import type { Database } from "../../src/store/database.js";
+import { claimOutbox, insertOutbox, listOutbox } from "../../src/store/outbox.js";
+import { listSlackMessages, recordSlackMessage } from "../../src/store/slack-messages.js";
+import { examplePolicy } from "../support/engine.js";
+import { asffEvent } from "../support/events.js";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
+import { openTestStore } from "../support/stores.js";
+
+/**
+ * The outbox's notify rows delivered to a fake Slack through the real WebClient. The fake limits
+ * chat.postMessage per channel like Slack (a bucket of 3, refilled one per interval); the interval
+ * is 50 ms here instead of Slack's second, and the dispatcher paces at the same 50 ms, so the suite
+ * runs fast with the same arithmetic. The outbox clock is a variable the tests move forward; pacing
+ * and Retry-After use real time (Retry-After is whole seconds, so a 429 costs a second).
+ */
+const policy = examplePolicy();
+const INTERVAL_MS = 50;
+const CHANNEL = { security: "C0SECURITY", platform: "C0PLATFORM", leadership: "C0LEADERS" } as const;
+
+let clock = new Date("2026-11-21T12:00:00.000Z");
+const now = () => clock;
+const advance = (ms: number) => {
+  clock = new Date(clock.getTime() + ms);
+};
+
+let db: Database;
+let cleanup: (() => Promise<void>) | undefined;
+let fake: FakeSlack;
+
+/** The test renderer: one message per team, to the team's channel, with the effect's text. */
+const render: RenderNotification = (effect, _current, currentPolicy) =>
+  effect.teams.flatMap((team) => {
+    const channel = currentPolicy.teams[team]?.slackChannel;
+    return channel ? [{ channel, text: effect.text }] : [];
+  });
+
+beforeAll(async () => {
+  fake = await startFakeSlack({ perChannelIntervalMs: INTERVAL_MS, burst: 3 });
+});
+afterAll(async () => {
+  await fake.close();
+  await cleanup?.();
+});
+beforeEach(async () => {
+  await cleanup?.();
+  ({ db, cleanup } = await openTestStore("pglite"));
+  fake.reset();
+  fake.clearFailures();
+  clock = new Date("2026-11-21T12:00:00.000Z");
+});
+
+function dispatcher(options: { pageSize?: number } = {}) {
+  return new SlackDispatcher({
+    db,
+    policy,
+    client: createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url }),
+    render,
+    logger: pino({ level: process.env.TEST_LOG ?? "silent" }),
+    now,
+    perChannelIntervalMs: INTERVAL_MS,
+    ...options,
+  });
+}
+
+/** Findings first seen SUPPRESSED: real cases (blocked suppressions), ids returned. */
+async function cases(count: number, prefix: string): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, index) => `arn:test:${prefix}:${index}`);
+  const observations = ids.map((id, index) => {
+    const parsed = parseEnvelope(asffEvent({ id, workflowStatus: "SUPPRESSED" }, `${prefix}-${index}`));
+    if (!parsed.ok || !parsed.observations[0]) throw new Error("fixture did not parse");
+    return parsed.observations[0];
+  });
+  await observeFindings(db, policy, observations, now);
+  // The engine may notify about new cases itself; the tests below count only their own messages.
+  await db.query("UPDATE outbox SET status = 'done', done_at = $1 WHERE kind = 'notify'", [
+    now().toISOString(),
+  ]);
+  return ids;
+}
+
+let keys = 0;
+async function notify(caseId: string, teams: string[], text: string): Promise<void> {
+  const effect: NotifyEffect = {
+    kind: "notify",
+    caseId,
+    topic: "escalated",
+    teams,
+    mentionLeads: false,
+    text,
+  };
+  keys += 1;
+  await insertOutbox(db, [{ key: `test:${caseId}:${keys}`, effect, at: now().toISOString() }]);
+}
+
+/** Drains, moving the outbox clock on between rounds, until no notify row is pending. */
+async function deliverAll(step = 60 * 60_000, rounds = 30): Promise<number> {
+  const run = dispatcher();
+  for (let round = 1; round <= rounds; round++) {
+    await run.drain();
+    if ((await listOutbox(db, { kind: "notify", status: "pending" })).length === 0) return round;
+    advance(step);
+  }
+  throw new Error("notify rows still pending");
+}
+
+function texts(channel: string): string[] {
+  return fake.messages(channel).map((message) => message.text);
+}
+
+describe("Slack dispatcher", () => {
+  it("posts an engine-made notification (an exception request) once to the approving team's channel", async () => {
+    const [caseId] = await cases(1, "engine");
+    const requested = await applyInput(
+      db,
+      policy,
+      caseId as string,
+      {
+        type: "human",
+        action: "exception_request",
+        user: "U0SAM",
+        team: "security",
+        justification: "compensating control",
+        expiresAt: "2026-12-10T00:00:00.000Z",
+      },
+      now,
+    );
+    expect(requested.rejection).toBeNull();
+    const rows = await listOutbox(db, { kind: "notify", status: "pending" });
+    expect(rows.length).toBeGreaterThan(0);
+    const expected = rows.flatMap((row) =>
+      row.payload.kind === "notify" ? render(row.payload, null, policy).map((m) => [m.channel, m.text]) : [],
+    );
+    expect(expected.some(([channel]) => channel === CHANNEL.platform)).toBe(true);
+
+    await dispatcher().drain();
+    await dispatcher().drain();
+
+    const posted = fake.calls("chat.postMessage").map((call) => [call.params.channel, call.params.text]);
+    expect(posted).toEqual(expected);
+    expect(fake.calls("chat.postMessage").every((call) => call.token === "xoxb-test")).toBe(true);
+    const after = await listOutbox(db, { kind: "notify" });
+    expect(rows.map((row) => after.find((done) => done.id === row.id)?.status)).toEqual(
+      rows.map(() => "done"),
+    );
+    const recorded = await listSlackMessages(db, { caseId: caseId as string });
+    expect(recorded.map((m) => [m.channel, m.ts])).toEqual(
+      fake.messages().map((message) => [message.channel, message.ts]),
+    );
+  });
+
+  it("delivers each notification once to each of its teams' channels", async () => {
+    const ids = await cases(2, "teams");
+    await notify(ids[0] as string, ["security", "platform"], "one");
+    await notify(ids[1] as string, ["leadership"], "two");
+    await notify(ids[1] as string, ["security", "platform", "leadership"], "three");
+    await deliverAll();
+    await dispatcher().drain();
+    expect(texts(CHANNEL.security)).toEqual(["one", "three"]);
+    expect(texts(CHANNEL.platform)).toEqual(["one", "three"]);
+    expect(texts(CHANNEL.leadership)).toEqual(["two", "three"]);
+    expect((await listSlackMessages(db)).length).toBe(6);
+  });
+
+  it("a Slack outage (503s) delays delivery but loses and duplicates nothing", async () => {
+    const ids = await cases(3, "outage");
+    for (const [index, id] of ids.entries()) await notify(id, ["security", "platform"], `outage ${index}`);
+    fake.fail({ type: "http", status: 503, calls: 7, method: "chat.postMessage" });
+    const rounds = await deliverAll();
+    expect(rounds).toBeGreaterThan(1);
+    expect(fake.calls("chat.postMessage").filter((call) => call.status === 503)).toHaveLength(7);
+    for (const channel of [CHANNEL.security, CHANNEL.platform])
+      expect(texts(channel).sort()).toEqual(["outage 0", "outage 1", "outage 2"]);
+    const rows = await listOutbox(db, { kind: "notify" });
+    expect(rows.every((row) => row.status === "done")).toBe(true);
+    expect(rows.some((row) => row.attempts > 1)).toBe(true);
+  });
+
+  it("a 429 storm during a burst of 30 messages to 3 channels: each delivered exactly once, and pacing keeps the fake's own 429s at zero", async () => {
+    const ids = await cases(6, "burst");
+    const teams = ["security", "platform", "leadership"] as const;
+    for (let index = 0; index < 30; index++)
+      await notify(ids[index % ids.length] as string, [teams[index % 3] as string], `burst ${index}`);
+    fake.fail({ type: "rate_limited", calls: 5, retryAfterSeconds: 1, method: "chat.postMessage" });
+    await deliverAll(60_000);
+    for (const [position, team] of teams.entries()) {
+      const channel = CHANNEL[team];
+      const want = Array.from({ length: 30 }, (_, index) => index)
+        .filter((index) => index % 3 === position)
+        .map((index) => `burst ${index}`);
+      expect(texts(channel).sort()).toEqual(want.sort());
+    }
+    expect(fake.messages()).toHaveLength(30);
+    expect((await listSlackMessages(db)).length).toBe(30);
+    expect(fake.calls("chat.postMessage").filter((call) => call.outcome === "injected_429")).toHaveLength(5);
+    // The dispatcher spaces posts to a channel by the fake's refill interval and waits out each
+    // Retry-After for that channel, so the fake's bucket (3 deep) never runs dry: no 429 of its own.
+    // One is tolerated for scheduling jitter, should requests bunch up in transit.
+    expect(fake.rateLimited()).toBeLessThanOrEqual(1);
+    expect((await listOutbox(db, { kind: "notify" })).every((row) => row.status === "done")).toBe(true);
+  });
+
+  it("a row leased again after posting to one of its two channels posts only the missing one", async () => {
+    const [caseId] = await cases(1, "crash");
+    await notify(caseId as string, ["security", "platform"], "half done");
+    // A dispatcher takes the row, posts to the first channel and records it, then dies.
+    const [row] = await db.transaction((tx) => claimOutbox(tx, ["notify"], now(), 10, 120_000));
+    if (!row) throw new Error("no row");
+    const client = createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url });
+    const answer = await client.chat.postMessage({ channel: CHANNEL.security, text: "half done" });
+    await db.transaction((tx) =>
+      recordSlackMessage(tx, {
+        outboxId: row.id,
+        channel: CHANNEL.security,
+        channelId: answer.channel ?? CHANNEL.security,
+        ts: answer.ts ?? "",
+        caseId: caseId as string,
+        topic: "escalated",
+        postedAt: now().toISOString(),
+      }),
+    );
+    // Still leased: nothing happens.
+    await dispatcher().drain();
+    expect(fake.messages()).toHaveLength(1);
+    // The lease runs out; the row is offered again.
+    advance(121_000);
+    await dispatcher().drain();
+    expect(texts(CHANNEL.security)).toEqual(["half done"]);
+    expect(texts(CHANNEL.platform)).toEqual(["half done"]);
+    const closed = (await listOutbox(db, { kind: "notify" })).find((other) => other.id === row.id);
+    expect(closed?.status).toBe("done");
+    expect(closed?.attempts).toBe(2);
+  });
+
+  it("a permanent error (channel_not_found) fails the row with the error, after posting to the other channel, and is not fed to the engine", async () => {
+    const [caseId] = await cases(1, "gone");
+    await notify(caseId as string, ["security", "leadership"], "to a missing channel");
+    fake.fail({ type: "platform_error", error: "channel_not_found", channel: CHANNEL.leadership });
+    const before = await listOutbox(db);
+    const events = await db.query("SELECT id FROM audit_events");
+    await dispatcher().drain();
+    const row = (await listOutbox(db, { kind: "notify" })).at(-1);
+    expect(row?.status).toBe("failed");
+    expect(row?.lastError).toBe(`${CHANNEL.leadership}: channel_not_found`);
+    expect(texts(CHANNEL.security)).toEqual(["to a missing channel"]);
+    expect(fake.calls("chat.postMessage")).toHaveLength(2);
+    expect(await listOutbox(db)).toHaveLength(before.length);
+    expect(await db.query("SELECT id FROM audit_events")).toHaveLength(events.length);
+  });
+});
