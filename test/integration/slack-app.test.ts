@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
@@ -7,12 +6,13 @@ import { observeFindings } from "../../src/app/observe-findings.js";
 import { createHttpServer } from "../../src/http/server.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { createSlackRoutes } from "../../src/slack/app.js";
-import { ACTION_IDS, encodeButtonValue, VIEW_IDS } from "../../src/slack/messages.js";
+import { ACTION_IDS, VIEW_IDS } from "../../src/slack/messages.js";
 import { getCase } from "../../src/store/cases.js";
 import type { Database } from "../../src/store/database.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksEvent } from "../support/events.js";
 import { eventually } from "../support/http.js";
+import { click, postToSlackEvents, submitView } from "../support/slack-interactions.js";
 import { openTestStore } from "../support/stores.js";
 
 /** Slack interactions over signed HTTP, decided by the engine against PGlite, answered through a fake Web API. */
@@ -72,66 +72,12 @@ let server: Server;
 let base: string;
 let eksId: string;
 
-function sign(body: string, ts: number, secret = SECRET): string {
-  return `v0=${createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex")}`;
-}
-
-async function post(
+function post(
   body: string,
   contentType = "application/x-www-form-urlencoded",
   options: { ts?: number; secret?: string } = {},
 ): Promise<{ status: number; text: string }> {
-  const ts = options.ts ?? Math.floor(Date.now() / 1000);
-  const response = await fetch(`${base}/slack/events`, {
-    method: "POST",
-    headers: {
-      "content-type": contentType,
-      "x-slack-request-timestamp": String(ts),
-      "x-slack-signature": sign(body, ts, options.secret),
-    },
-    body,
-  });
-  return { status: response.status, text: await response.text() };
-}
-
-const interaction = (payload: unknown) => `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-
-function click(user: string, actionId: string, caseId: string, date?: string, channel = "C0SECURITY") {
-  return interaction({
-    type: "block_actions",
-    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: "T1" },
-    api_app_id: "A1",
-    token: "legacy",
-    container: { type: "message", message_ts: "100.1", channel_id: channel, is_ephemeral: false },
-    trigger_id: `trigger-${user}-${actionId}`,
-    team: { id: "T1", domain: "example" },
-    channel: { id: channel, name: "security" },
-    message: { type: "message", ts: "100.1", text: "case" },
-    response_url: "https://hooks.slack.invalid/actions/1",
-    actions: [
-      {
-        type: "button",
-        action_id: actionId,
-        block_id: "actions",
-        value: encodeButtonValue(date ? { caseId, date } : { caseId }),
-        action_ts: "100.2",
-      },
-    ],
-  });
-}
-
-/** Submits a modal the app opened, with `values` as view.state.values. */
-function submitView(user: string, view: Record<string, unknown>, values: Record<string, unknown>) {
-  return interaction({
-    type: "view_submission",
-    team: { id: "T1", domain: "example" },
-    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: "T1" },
-    api_app_id: "A1",
-    token: "legacy",
-    trigger_id: "trigger-submit",
-    view: { ...view, id: "V1", team_id: "T1", hash: "h1", state: { values } },
-    response_urls: [],
-  });
+  return postToSlackEvents(base, SECRET, body, contentType, options);
 }
 
 function callsOf(method: string): SlackCall[] {
