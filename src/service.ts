@@ -18,7 +18,7 @@ import { runTimerSweeper } from "./queue/timers.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
 import { createSecurityHubClient } from "./securityhub/client.js";
 import { SecurityHubDispatcher, type SecurityHubDispatcherOptions } from "./securityhub/dispatcher.js";
-import { createSlackRoutes } from "./slack/app.js";
+import { createSlackRoutes, startSlackSocketMode } from "./slack/app.js";
 import { createSlackClient } from "./slack/client.js";
 import { SlackDispatcher } from "./slack/dispatcher.js";
 import { renderNotification } from "./slack/messages.js";
@@ -188,7 +188,21 @@ export async function startService(
         },
         ...adminRoutes(db, adminToken, { policy, now }),
       ];
-      if (env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET) {
+      if (env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN) {
+        // Socket Mode: Slack delivers events over a WebSocket the app opens; no public URL needed.
+        const socket = startSlackSocketMode({
+          db,
+          policy,
+          signingSecret: env.SLACK_SIGNING_SECRET ?? "",
+          botToken: env.SLACK_BOT_TOKEN,
+          appToken: env.SLACK_APP_TOKEN,
+          slackApiUrl: env.SLACK_API_URL ?? null,
+          now,
+          logger,
+        });
+        await socket.start();
+        closers.push(() => socket.stop());
+      } else if (env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET) {
         routes.push(
           ...createSlackRoutes({
             db,

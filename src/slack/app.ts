@@ -22,6 +22,7 @@ import { sendError } from "../http/respond.js";
 import type { Route } from "../http/server.js";
 import { listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
+import { registerHome } from "./home.js";
 import { candidateTeams, TeamMembership, USERGROUP_CACHE_MS } from "./membership.js";
 import {
   ACTION_IDS,
@@ -30,6 +31,7 @@ import {
   escapeMrkdwn,
   exceptionModal,
   INPUT_ACTION,
+  lateClickNote,
   MODAL_BLOCKS,
   parseButtonValue,
   parseModalMetadata,
@@ -39,10 +41,10 @@ import {
   VIEW_IDS,
 } from "./messages.js";
 
-export interface SlackRoutesOptions {
+/** What the listeners need, whichever transport feeds them. */
+export interface SlackListenerOptions {
   db: Database;
   policy: Policy;
-  signingSecret: string;
   botToken: string;
   /** The Web API base (SLACK_API_URL); Slack's own when unset. */
   slackApiUrl?: string | null;
@@ -55,8 +57,49 @@ export interface SlackRoutesOptions {
   botId?: string;
   botUserId?: string;
   usergroupCacheMs?: number;
+}
+
+export interface SlackRoutesOptions extends SlackListenerOptions {
+  signingSecret: string;
   /** How long to wait for a listener's ack before answering 200 anyway (Slack gives up at 3 s). */
   ackTimeoutMs?: number;
+}
+
+export interface SlackSocketModeOptions extends SlackRoutesOptions {
+  /** SLACK_APP_TOKEN (xapp-…, scope connections:write). */
+  appToken: string;
+}
+
+export interface SlackSocketMode {
+  app: App;
+  membership: TeamMembership;
+  /** Opens the WebSocket (apps.connections.open); resolves once connected. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The same Bolt app and listeners over Socket Mode (SLACK_APP_TOKEN set): Slack sends events and
+ * interactions over a WebSocket the app opens, so no public URL is needed and no request signature
+ * is checked (the app token authenticates the connection). Building it connects nothing: the
+ * connection opens on start(). signingSecret is accepted for symmetry with createSlackRoutes and
+ * unused here.
+ */
+export function startSlackSocketMode(options: SlackSocketModeOptions): SlackSocketMode {
+  const log = options.logger.child({ component: "slack" });
+  const app = new App({ socketMode: true, appToken: options.appToken, ...commonAppOptions(options, log) });
+  const membership = registerSlackListeners(app, options);
+  return {
+    app,
+    membership,
+    start: async () => {
+      await app.start();
+      log.info("Slack Socket Mode connected");
+    },
+    stop: async () => {
+      await app.stop();
+    },
+  };
 }
 
 export interface SlackRoutes {
@@ -175,27 +218,19 @@ function confirmation(action: HumanAction["action"], team: string, c: Case | nul
   }
 }
 
-/**
- * The Slack side of the service: a Bolt app fed by the service's HTTP server (`POST
- * /slack/events`, signature checked here), whose listeners turn clicks and modal submissions into
- * engine inputs. The team a person acts for is derived from membership, never chosen.
- */
-export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
-  const { db, policy, signingSecret, botToken, now, logger } = options;
-  const wallClock = options.wallClock ?? Date.now;
-  const ackTimeoutMs = options.ackTimeoutMs ?? 2_500;
-  const log = logger.child({ component: "slack" });
-  const slackApiUrl = options.slackApiUrl
-    ? options.slackApiUrl.endsWith("/")
-      ? options.slackApiUrl
-      : `${options.slackApiUrl}/`
-    : undefined;
+/** The Web API base with the trailing slash WebClient needs, or undefined for Slack's own. */
+function apiBase(url: string | null | undefined): string | undefined {
+  if (!url) return undefined;
+  return url.endsWith("/") ? url : `${url}/`;
+}
 
-  const app = new App({
-    receiver: routeReceiver,
+/** Bolt's options shared by both transports: a fixed authorization (no auth.test), pino, short retries. */
+function commonAppOptions(options: SlackListenerOptions, log: Logger) {
+  const slackApiUrl = apiBase(options.slackApiUrl);
+  return {
     // A fixed authorization: no auth.test at start nor per event.
     authorize: async () => ({
-      botToken,
+      botToken: options.botToken,
       ...(options.botId ? { botId: options.botId } : {}),
       ...(options.botUserId ? { botUserId: options.botUserId } : {}),
     }),
@@ -206,7 +241,90 @@ export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
       // An interaction is answered within seconds or not at all: no long retry ladders.
       retryConfig: { retries: 1, factor: 1, minTimeout: 200, maxTimeout: 500 },
     },
-  });
+  };
+}
+
+/**
+ * The Slack side of the service: a Bolt app fed by the service's HTTP server (`POST
+ * /slack/events`, signature checked here), whose listeners turn clicks and modal submissions into
+ * engine inputs. The team a person acts for is derived from membership, never chosen.
+ */
+export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
+  const { signingSecret, logger } = options;
+  const wallClock = options.wallClock ?? Date.now;
+  const ackTimeoutMs = options.ackTimeoutMs ?? 2_500;
+  const log = logger.child({ component: "slack" });
+  const app = new App({ receiver: routeReceiver, ...commonAppOptions(options, log) });
+  const membership = registerSlackListeners(app, options);
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const raw = await readBody(request);
+    if (raw.oversized) return sendError(response, 413, "payload_too_large", "the request body is too large");
+    const valid = verifySlackSignature(
+      signingSecret,
+      raw.text,
+      header(request, "x-slack-request-timestamp"),
+      header(request, "x-slack-signature"),
+      wallClock(),
+    );
+    if (!valid) {
+      log.warn({ ip: request.socket.remoteAddress }, "slack request with a bad or stale signature");
+      return sendError(response, 401, "unauthorized", "invalid Slack signature");
+    }
+    const body = parseSlackBody(raw.text, header(request, "content-type"));
+    if (!body) return sendError(response, 400, "bad_request", "unreadable Slack payload");
+    if (body.ssl_check) return writeAck(response, undefined);
+    if (body.type === "url_verification") return writeAck(response, { challenge: body.challenge });
+
+    let settle: (value: unknown) => void = () => {};
+    const acked = new Promise<unknown>((resolve) => {
+      settle = resolve;
+    });
+    let ackCalled = false;
+    const retryNum = Number(header(request, "x-slack-retry-num"));
+    const retryReason = header(request, "x-slack-retry-reason");
+    const processing = app
+      .processEvent({
+        body,
+        ack: async (reply?: unknown) => {
+          if (ackCalled) return;
+          ackCalled = true;
+          settle(reply);
+        },
+        ...(Number.isFinite(retryNum) ? { retryNum } : {}),
+        ...(retryReason ? { retryReason } : {}),
+      })
+      .catch((error: unknown) => log.error({ err: error }, "slack event processing failed"));
+    let timer: NodeJS.Timeout | undefined;
+    const reply = await Promise.race([
+      acked,
+      processing.then(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => {
+          if (!ackCalled) log.warn({ type: body.type }, "slack listener did not ack in time");
+          resolve(undefined);
+        }, ackTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    writeAck(response, reply);
+  }
+
+  return {
+    routes: [{ method: "POST", path: /^\/slack\/events$/, handler: handle }],
+    app,
+    membership,
+  };
+}
+
+/**
+ * Registers every listener of the Slack side on `app` (buttons, modals, `/shgov`, App Home), the
+ * same for both transports (HTTP route, Socket Mode). Returns the membership cache they share.
+ */
+export function registerSlackListeners(app: App, options: SlackListenerOptions): TeamMembership {
+  const { db, policy, botToken, now, logger } = options;
+  const wallClock = options.wallClock ?? Date.now;
+  const log = logger.child({ component: "slack" });
 
   const membership = new TeamMembership(
     policy,
@@ -248,6 +366,8 @@ export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
   async function act(user: string, caseId: string, action: HumanAction): Promise<Outcome> {
     const c = await loadCase(caseId);
     if (!c) return { ok: false, refusal: `there is no case ${caseId}` };
+    // A click on a button of an older message, once the question was answered, says who answered it.
+    const late = lateClickNote(action.action, c);
     const acting = await resolveTeam(user, c, action.action);
     if (acting.refusal !== null) {
       log.info(
@@ -262,7 +382,7 @@ export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
         acting.refusal,
         now,
       );
-      return { ok: false, refusal: acting.refusal };
+      return { ok: false, refusal: late ? `${late} (and ${acting.refusal})` : acting.refusal };
     }
     const result = await applyInput(
       db,
@@ -276,7 +396,7 @@ export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
         { user, team: acting.team, caseId, action: action.action, refusal: result.rejection },
         "slack action refused",
       );
-      return { ok: false, refusal: result.rejection };
+      return { ok: false, refusal: late ? `${result.rejection}: ${late}` : result.rejection };
     }
     log.info(
       { user, team: acting.team, caseId, action: action.action, events: result.events.map((e) => e.type) },
@@ -553,62 +673,6 @@ export function createSlackRoutes(options: SlackRoutesOptions): SlackRoutes {
     log.error({ err: error }, "slack listener failed");
   });
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const raw = await readBody(request);
-    if (raw.oversized) return sendError(response, 413, "payload_too_large", "the request body is too large");
-    const valid = verifySlackSignature(
-      signingSecret,
-      raw.text,
-      header(request, "x-slack-request-timestamp"),
-      header(request, "x-slack-signature"),
-      wallClock(),
-    );
-    if (!valid) {
-      log.warn({ ip: request.socket.remoteAddress }, "slack request with a bad or stale signature");
-      return sendError(response, 401, "unauthorized", "invalid Slack signature");
-    }
-    const body = parseSlackBody(raw.text, header(request, "content-type"));
-    if (!body) return sendError(response, 400, "bad_request", "unreadable Slack payload");
-    if (body.ssl_check) return writeAck(response, undefined);
-    if (body.type === "url_verification") return writeAck(response, { challenge: body.challenge });
-
-    let settle: (value: unknown) => void = () => {};
-    const acked = new Promise<unknown>((resolve) => {
-      settle = resolve;
-    });
-    let ackCalled = false;
-    const retryNum = Number(header(request, "x-slack-retry-num"));
-    const retryReason = header(request, "x-slack-retry-reason");
-    const processing = app
-      .processEvent({
-        body,
-        ack: async (reply?: unknown) => {
-          if (ackCalled) return;
-          ackCalled = true;
-          settle(reply);
-        },
-        ...(Number.isFinite(retryNum) ? { retryNum } : {}),
-        ...(retryReason ? { retryReason } : {}),
-      })
-      .catch((error: unknown) => log.error({ err: error }, "slack event processing failed"));
-    let timer: NodeJS.Timeout | undefined;
-    const reply = await Promise.race([
-      acked,
-      processing.then(() => undefined),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => {
-          if (!ackCalled) log.warn({ type: body.type }, "slack listener did not ack in time");
-          resolve(undefined);
-        }, ackTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    writeAck(response, reply);
-  }
-
-  return {
-    routes: [{ method: "POST", path: /^\/slack\/events$/, handler: handle }],
-    app,
-    membership,
-  };
+  registerHome(app, { db, policy, membership, now, log });
+  return membership;
 }

@@ -1,13 +1,22 @@
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
-import type { Case } from "../engine/case.js";
-import type { NotifyEffect } from "../engine/effects.js";
+import type { Actor, Case, ExceptionState } from "../engine/case.js";
+import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy } from "../engine/policy.js";
 import { outboxBackoffMs } from "../securityhub/dispatcher.js";
 import { loadCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
-import { postedSlackMessages, recordSlackMessage } from "../store/slack-messages.js";
+import {
+  exceptionEvents,
+  postedSlackMessages,
+  recordSlackMessage,
+  recordSlackUpdate,
+  type SlackMessageRow,
+  type SlackMessageToUpdate,
+  slackMessagesToUpdate,
+} from "../store/slack-messages.js";
+import { supersededOutcome } from "./messages.js";
 import { ChannelPacer } from "./pacer.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
@@ -104,6 +113,8 @@ type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date };
  * (channel_not_found, not_in_channel, invalid_auth, ...) close the row `failed` with the error,
  * logged at error level: a notification that cannot be posted is not an engine input. A row is
  * closed `done` once every one of its messages is posted. No transaction is held while waiting.
+ * A decision's notification (exception approved/rejected/expired, date agreed) also updates the
+ * earlier messages whose buttons it made pointless (see updateEarlier).
  */
 export class SlackDispatcher {
   private readonly now: () => Date;
@@ -265,8 +276,136 @@ export class SlackDispatcher {
         }),
       );
     }
+    const deferred = await this.updateEarlier(row, effect, current);
+    if (deferred) return deferred;
     await this.finish(row, permanent.length > 0 ? "failed" : "done", permanent.join("; ") || null);
     return { kind: "closed" };
+  }
+
+  /**
+   * After a decision is announced, the earlier messages whose buttons it made pointless (the
+   * exception request's Approve/Reject, the proposal's Agree) are rendered again against the case
+   * as it is now (the outcome, no buttons) and replaced with chat.update. Each update is recorded
+   * at once (slack_messages marker), so a row delivered again skips it; a message that cannot be
+   * updated for good (deleted, too old) is recorded too and not tried again. A 429, 5xx or network
+   * failure defers the row like a failed post (its posts are not repeated).
+   */
+  private async updateEarlier(
+    row: OutboxRow,
+    effect: NotifyEffect,
+    current: Case | null,
+  ): Promise<RowOutcome | null> {
+    const topics = UPDATES_ON[effect.topic];
+    if (!topics || topics.length === 0) return null;
+    const { db, logger, policy } = this.options;
+    const earlier = await slackMessagesToUpdate(db, {
+      caseId: effect.caseId,
+      topics,
+      beforeOutboxId: row.id,
+    });
+    for (const message of earlier) {
+      if (this.stopped) {
+        const at = this.now();
+        await this.retry(row, at, "the dispatcher stopped before updating earlier messages");
+        return { kind: "retry", at };
+      }
+      const context = {
+        caseId: effect.caseId,
+        topic: effect.topic,
+        channel: message.channelId,
+        ts: message.ts,
+      };
+      let content: SlackMessage;
+      try {
+        content = updatedContent(
+          message,
+          await this.asOfMessage(message, current),
+          policy,
+          this.options.render,
+        );
+      } catch (error) {
+        logger.error({ ...context, err: error }, "rendering an earlier Slack message failed; not updated");
+        await this.recordUpdate(row, message, effect.topic);
+        continue;
+      }
+      try {
+        await this.options.client.chat.update({
+          channel: message.channelId,
+          ts: message.ts,
+          text: content.text,
+          blocks: (content.blocks ?? []) as never,
+        });
+      } catch (error) {
+        const failure = classifySlackError(error);
+        if (failure.kind === "rate_limited") {
+          const at = new Date(this.now().getTime() + failure.retryAfterMs);
+          await this.retry(row, at, `chat.update ${message.channelId}: ${failure.message}`);
+          logger.warn(
+            { ...context, retryAfterMs: failure.retryAfterMs },
+            "Slack rate limited an update; deferred",
+          );
+          return { kind: "retry", at };
+        }
+        if (
+          failure.kind === "retryable" &&
+          row.attempts < (this.options.maxAttempts ?? Number.POSITIVE_INFINITY)
+        ) {
+          const at = new Date(this.now().getTime() + outboxBackoffMs(row.attempts));
+          await this.retry(row, at, `chat.update ${message.channelId}: ${failure.message}`);
+          logger.warn(
+            { ...context, attempts: row.attempts, error: failure.message },
+            "Slack update will be retried",
+          );
+          return { kind: "retry", at };
+        }
+        logger.warn(
+          { ...context, attempts: row.attempts, error: failure.message },
+          "an earlier Slack message could not be updated; left as it is",
+        );
+      }
+      await this.recordUpdate(row, message, effect.topic);
+    }
+    return null;
+  }
+
+  /**
+   * The case to render an earlier message against: as it is now, except that an exception request's
+   * message shows its own exception (from the audit log) when the case has moved on to a newer one.
+   */
+  private async asOfMessage(message: SlackMessageToUpdate, current: Case | null): Promise<Case | null> {
+    if (!current || !message.exceptionId || current.exception?.id === message.exceptionId) return current;
+    const events = await exceptionEvents(this.options.db, message.caseId, message.exceptionId);
+    const requested = events.find((event) => event.type === "exception.requested");
+    if (!requested) return current;
+    const data = requested.data as { requester?: Actor; justification?: string; expiresAt?: string };
+    const decided = events.find(
+      (event) => event.type === "exception.approved" || event.type === "exception.rejected",
+    );
+    const expired = events.find((event) => event.type === "exception.expired");
+    const exception: ExceptionState = {
+      id: message.exceptionId,
+      status: expired
+        ? "expired"
+        : decided?.type === "exception.approved"
+          ? "approved"
+          : decided
+            ? "rejected"
+            : "requested",
+      requester: data.requester ?? { user: requested.actor, team: "" },
+      justification: data.justification ?? "",
+      expiresAt: data.expiresAt ?? requested.at,
+      requestedAt: requested.at,
+      decidedBy: decided ? ((decided.data.by as Actor | undefined) ?? null) : null,
+      decidedAt: decided?.at ?? null,
+      decisionReason: decided?.reason ?? null,
+    };
+    return { ...current, exception };
+  }
+
+  private async recordUpdate(row: OutboxRow, message: SlackMessageRow, topic: string): Promise<void> {
+    await this.options.db.transaction((tx) =>
+      recordSlackUpdate(tx, { outboxId: row.id, message, topic, updatedAt: this.now().toISOString() }),
+    );
   }
 
   private async finish(row: OutboxRow, status: "done" | "failed", error: string | null): Promise<void> {
@@ -290,6 +429,34 @@ export class SlackDispatcher {
       signal.addEventListener("abort", done, { once: true });
     });
   }
+}
+
+/** The earlier messages (by topic) whose buttons a decision of each topic makes pointless. */
+export const UPDATES_ON: Partial<Record<NotifyTopic, NotifyTopic[]>> = {
+  "exception.approved": ["exception.requested"],
+  "exception.rejected": ["exception.requested"],
+  "exception.expired": ["exception.requested"],
+  "date.agreed": ["date.proposed"],
+};
+
+/**
+ * The new content of an earlier message: its notification rendered again against the case as it
+ * is now, for the channel it went to; the outcome alone when that notification is gone.
+ */
+function updatedContent(
+  message: SlackMessageToUpdate,
+  current: Case | null,
+  policy: Policy,
+  render: RenderNotification,
+): SlackMessage {
+  const original = message.effect as NotifyEffect | null;
+  if (original?.kind === "notify") {
+    const rendered = render(original, current, policy).find((m) => m.channel === message.channel);
+    if (rendered) return rendered;
+  }
+  const text =
+    supersededOutcome(message.topic as NotifyTopic, current) ?? "This notification has been answered.";
+  return { channel: message.channel, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
 }
 
 /** One message per channel and notification: slack_messages is keyed so. */

@@ -158,6 +158,7 @@ export function actionButtons(topic: NotifyTopic, c: Case): Record<string, unkno
     case "suppression.blocked":
       return [{ ...requestException, style: "primary" }, claim];
     case "exception.requested":
+      if (c.exception?.status !== "requested") return [];
       return [
         button(ACTION_IDS.exceptionApprove, "Approve", v, "primary", {
           title: "Approve the exception?",
@@ -167,6 +168,7 @@ export function actionButtons(topic: NotifyTopic, c: Case): Record<string, unkno
         button(ACTION_IDS.exceptionReject, "Reject", v, "danger"),
       ];
     case "date.proposed": {
+      if (supersededOutcome(topic, c) !== null) return [];
       const proposal = c.upgrade?.proposal;
       const buttons: Record<string, unknown>[] = [];
       if (proposal) {
@@ -193,6 +195,86 @@ export function actionButtons(topic: NotifyTopic, c: Case): Record<string, unkno
     default:
       return [];
   }
+}
+
+/** An instant as people read it in Slack: "2026-11-21 12:00 UTC". */
+export function when(iso: string): string {
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function actors(list: { user: string; team: string }[]): string {
+  return list.map((a) => `<@${a.user}> (${escapeMrkdwn(a.team)})`).join(" and ");
+}
+
+/**
+ * What became of the question a message of `topic` asked, when the case has moved on: the
+ * exception it asked to decide was decided (or lapsed), the date it proposed was agreed. Null while
+ * the question is still open (its buttons still mean something). Read from the case as it is now.
+ */
+export function supersededOutcome(topic: NotifyTopic, c: Case | null): string | null {
+  if (!c) return null;
+  if (topic === "exception.requested") {
+    const exception = c.exception;
+    if (!exception || exception.status === "requested") return null;
+    return exceptionOutcome(exception);
+  }
+  if (topic === "date.proposed") {
+    const upgrade = c.upgrade;
+    if (!upgrade?.agreed || upgrade.proposal) return null;
+    return `:handshake: Upgrade date ${upgrade.agreed.date} agreed by ${actors(upgrade.agreed.by)} at ${when(upgrade.agreed.at)}`;
+  }
+  return null;
+}
+
+function exceptionOutcome(exception: NonNullable<Case["exception"]>): string {
+  const by = exception.decidedBy
+    ? `<@${exception.decidedBy.user}> (${escapeMrkdwn(exception.decidedBy.team)})`
+    : null;
+  const at = exception.decidedAt ? ` at ${when(exception.decidedAt)}` : "";
+  switch (exception.status) {
+    case "approved":
+      return `:white_check_mark: Exception ${exception.id} approved by ${by ?? "the approver team"}${at}, until ${when(exception.expiresAt)}`;
+    case "rejected":
+      return `:x: Exception ${exception.id} rejected by ${by ?? "the approver team"}${at}${exception.decisionReason ? `: ${escapeMrkdwn(truncate(exception.decisionReason, 500))}` : ""}`;
+    case "expired":
+      return by
+        ? `:hourglass: Exception ${exception.id} approved by ${by}${at}; expired at ${when(exception.expiresAt)}`
+        : `:hourglass: Exception request ${exception.id} lapsed: nobody decided before ${when(exception.expiresAt)}`;
+    default:
+      return `Exception ${exception.id} is waiting for a decision`;
+  }
+}
+
+/**
+ * Why a click on a button of an older message came too late, with who decided and when, or null
+ * when the case gives no such reason: appended to the engine's refusal.
+ */
+export function lateClickNote(action: string, c: Case | null): string | null {
+  if (!c) return null;
+  if (action === "exception_approve" || action === "exception_reject") {
+    const exception = c.exception;
+    if (!exception || exception.status === "requested") return null;
+    const by = exception.decidedBy
+      ? `<@${exception.decidedBy.user}> (team ${exception.decidedBy.team})`
+      : null;
+    const at = exception.decidedAt ? ` at ${when(exception.decidedAt)}` : "";
+    switch (exception.status) {
+      case "approved":
+        return `exception ${exception.id} was already approved by ${by ?? "the approver team"}${at}`;
+      case "rejected":
+        return `exception ${exception.id} was already rejected by ${by ?? "the approver team"}${at}`;
+      case "expired":
+        return by
+          ? `exception ${exception.id} was approved by ${by}${at} and expired at ${when(exception.expiresAt)}`
+          : `exception request ${exception.id} lapsed at ${when(exception.expiresAt)}: nobody decided it in time`;
+    }
+  }
+  if (action === "date_agree") {
+    const agreed = c.upgrade?.agreed;
+    if (!agreed || c.upgrade?.proposal) return null;
+    return `the upgrade date ${agreed.date} was already agreed by ${agreed.by.map((a) => `<@${a.user}> (team ${a.team})`).join(" and ")} at ${when(agreed.at)}`;
+  }
+  return null;
 }
 
 function consoleButton(c: Case) {
@@ -292,7 +374,12 @@ export const renderNotification: RenderNotification = (
     const blocks: Record<string, unknown>[] = [
       section(`${head}\n${truncate(body, SECTION_TEXT_MAX - head.length - 1)}`),
     ];
-    if (current) {
+    const outcome = supersededOutcome(effect.topic, current);
+    if (current && outcome !== null) {
+      // The question this message asked is answered: it shows the answer, and no buttons.
+      blocks.push(...caseBlocks(current));
+      blocks.push({ type: "context", elements: [mrkdwn(outcome)] });
+    } else if (current) {
       blocks.push(...caseBlocks(current));
       blocks.push({
         type: "actions",
@@ -306,7 +393,10 @@ export const renderNotification: RenderNotification = (
     }
     messages.push({
       channel: team.slackChannel,
-      text: truncate(`${mention ? `${mention} ` : ""}${effect.text}`, SECTION_TEXT_MAX),
+      text: truncate(
+        `${mention ? `${mention} ` : ""}${effect.text}${outcome !== null ? `\n${outcome}` : ""}`,
+        SECTION_TEXT_MAX,
+      ),
       blocks: blocks.slice(0, MAX_BLOCKS),
     });
   }

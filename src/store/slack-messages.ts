@@ -42,11 +42,117 @@ function rowOf(row: Record<string, unknown>): SlackMessageRow {
   };
 }
 
+/**
+ * An update of an earlier message (chat.update) is recorded in the same table, under the outbox row
+ * of the notification that caused it, with `channel` = "update:{channel_id}:{ts}" of the message
+ * updated: a message is updated once, by the first decision delivered after it, and a row delivered
+ * again does not update it again. These marker rows are not messages: the readers below skip them.
+ */
+export const UPDATE_MARKER_PREFIX = "update:";
+
+function updateMarker(channelId: string, ts: string): string {
+  return `${UPDATE_MARKER_PREFIX}${channelId}:${ts}`;
+}
+
+const NOT_MARKER = `channel NOT LIKE '${UPDATE_MARKER_PREFIX}%'`;
+
+/** Records that `message` was updated (or given up on) for the notification of outbox row `outboxId`. */
+export async function recordSlackUpdate(
+  tx: Sql,
+  update: { outboxId: string; message: SlackMessageRow; topic: string; updatedAt: string },
+): Promise<void> {
+  await recordSlackMessage(tx, {
+    outboxId: update.outboxId,
+    channel: updateMarker(update.message.channelId, update.message.ts),
+    channelId: update.message.channelId,
+    ts: update.message.ts,
+    caseId: update.message.caseId,
+    topic: update.topic,
+    postedAt: update.updatedAt,
+  });
+}
+
+/** A posted message still to update, with the notification (outbox payload) it was posted for. */
+export interface SlackMessageToUpdate extends SlackMessageRow {
+  /** The notify effect of the message's outbox row; null if the row is gone. */
+  effect: unknown;
+  /**
+   * For an exception request's message, the exception it asked about: the latest exception.requested
+   * event of the case up to the version whose decision wrote the outbox row (its key is
+   * "{case}#{version}#{position}"). Null for other topics or when unknown.
+   */
+  exceptionId: string | null;
+}
+
+/**
+ * The messages of `caseId` with one of `topics`, posted for outbox rows older than `beforeOutboxId`,
+ * that no decision has updated yet; oldest first.
+ */
+export async function slackMessagesToUpdate(
+  db: Sql,
+  filter: { caseId: string; topics: string[]; beforeOutboxId: string },
+): Promise<SlackMessageToUpdate[]> {
+  if (filter.topics.length === 0) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT m.*, o.payload AS effect,
+            (SELECT e.data->>'exceptionId' FROM audit_events e
+              WHERE e.case_id = m.case_id AND e.type = 'exception.requested' AND m.topic = 'exception.requested'
+                AND e.seq <= CAST(substring(o.key from '#([0-9]+)#[0-9]+$') AS integer)
+              ORDER BY e.seq DESC LIMIT 1) AS exception_id
+       FROM slack_messages m LEFT JOIN outbox o ON o.id = m.outbox_id
+      WHERE m.case_id = $1 AND m.topic = ANY($2::text[]) AND m.outbox_id < $3::bigint
+        AND m.channel NOT LIKE '${UPDATE_MARKER_PREFIX}%'
+        AND NOT EXISTS (
+          SELECT 1 FROM slack_messages u
+           WHERE u.case_id = m.case_id AND u.channel = '${UPDATE_MARKER_PREFIX}' || m.channel_id || ':' || m.ts)
+      ORDER BY m.posted_at, m.outbox_id, m.channel`,
+    [filter.caseId, filter.topics, filter.beforeOutboxId],
+  );
+  return rows.map((row) => ({
+    ...rowOf(row),
+    effect: row.effect ?? null,
+    exceptionId: typeof row.exception_id === "string" ? row.exception_id : null,
+  }));
+}
+
+/** The audit events of one exception of a case (requested, decided, expired), in order. */
+export async function exceptionEvents(
+  db: Sql,
+  caseId: string,
+  exceptionId: string,
+): Promise<
+  { type: string; actor: string; at: string; reason: string | null; data: Record<string, unknown> }[]
+> {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT type, actor, at, reason, data FROM audit_events
+      WHERE case_id = $1 AND type LIKE 'exception.%' AND data->>'exceptionId' = $2 ORDER BY seq`,
+    [caseId, exceptionId],
+  );
+  return rows.map((row) => ({
+    type: String(row.type),
+    actor: String(row.actor),
+    at: iso(row.at),
+    reason: (row.reason as string | null) ?? null,
+    data: (row.data ?? {}) as Record<string, unknown>,
+  }));
+}
+
+/** The updates recorded (markers), for a case: which messages were updated by which outbox row. */
+export async function listSlackUpdates(db: Sql, caseId: string): Promise<SlackMessageRow[]> {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM slack_messages WHERE case_id = $1 AND channel LIKE '${UPDATE_MARKER_PREFIX}%'
+      ORDER BY posted_at, outbox_id, channel`,
+    [caseId],
+  );
+  return rows.map(rowOf);
+}
+
 /** The messages already posted for the given outbox rows. */
 export async function postedSlackMessages(db: Sql, outboxIds: string[]): Promise<SlackMessageRow[]> {
   if (outboxIds.length === 0) return [];
   const rows = await db.query<Record<string, unknown>>(
-    "SELECT * FROM slack_messages WHERE outbox_id = ANY($1::bigint[]) ORDER BY posted_at, outbox_id, channel",
+    `SELECT * FROM slack_messages WHERE outbox_id = ANY($1::bigint[]) AND ${NOT_MARKER}
+      ORDER BY posted_at, outbox_id, channel`,
     [outboxIds],
   );
   return rows.map(rowOf);
@@ -57,7 +163,7 @@ export async function listSlackMessages(
   db: Sql,
   filter: { caseId?: string; topic?: string } = {},
 ): Promise<SlackMessageRow[]> {
-  const where: string[] = [];
+  const where: string[] = [NOT_MARKER];
   const params: unknown[] = [];
   for (const [column, value] of [
     ["case_id", filter.caseId],
@@ -68,7 +174,7 @@ export async function listSlackMessages(
     where.push(`${column} = $${params.length}`);
   }
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT * FROM slack_messages ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    `SELECT * FROM slack_messages WHERE ${where.join(" AND ")}
       ORDER BY posted_at, outbox_id, channel`,
     params,
   );

@@ -281,6 +281,16 @@ describe("buttons and modals", () => {
     await ephemeral("U_PLAT1", /You approved the exception/);
   });
 
+  it("a late Approve or Reject click is refused with who approved and when", async () => {
+    await post(click("U_PLAT2", ACTION_IDS.exceptionApprove, EC2_ID));
+    await ephemeral(
+      "U_PLAT2",
+      /Refused: .*exception EXC-1 was already approved by <@U_PLAT1> \(team platform\) at 2026-11-21 12:00 UTC/,
+    );
+    await post(click("U_PLAT2", ACTION_IDS.exceptionReject, EC2_ID));
+    await ephemeral("U_PLAT2", /Refused: .*was already approved by <@U_PLAT1>/);
+  });
+
   it("Propose date opens the date modal; its submission proposes; Agree by the other team agrees", async () => {
     await post(click("U_PLAT1", ACTION_IDS.datePropose, eksId, undefined, "C0PLATFORM"));
     const open = await eventually(
@@ -313,6 +323,59 @@ describe("buttons and modals", () => {
     expect(agreed.data).toMatchObject({ date: "2026-12-15" });
     expect((await getCase(db, eksId))?.case.status).toBe("date_agreed");
     await ephemeral("U_SEC2", /upgrade date 2026-12-15 .* is agreed/);
+
+    // A late Agree, from the message that proposed it: refused, saying who agreed and when.
+    await post(click("U_SEC1", ACTION_IDS.dateAgree, eksId, "2026-12-15"));
+    await ephemeral(
+      "U_SEC1",
+      /Refused: .*the upgrade date 2026-12-15 was already agreed by <@U_PLAT1> \(team platform\) and <@U_SEC2> \(team security\) at 2026-11-21 12:00 UTC/,
+    );
+  });
+});
+
+describe("App Home", () => {
+  it("app_home_opened publishes the user's Home tab: approvals, open cases of their teams, upcoming dates", async () => {
+    const event = JSON.stringify({
+      token: "legacy",
+      team_id: "T1",
+      api_app_id: "A1",
+      type: "event_callback",
+      event_id: "Ev1",
+      event_time: 1,
+      event: { type: "app_home_opened", user: "U_SEC1", channel: "D1", tab: "home", event_ts: "1.1" },
+    });
+    const response = await post(event, "application/json");
+    expect(response.status).toBe(200);
+    const publish = await eventually(
+      async () => callsOf("views.publish").find((call) => call.params.user_id === "U_SEC1"),
+      5_000,
+      "views.publish",
+    );
+    const view = publish.params.view as { type: string; blocks: unknown[] };
+    expect(view.type).toBe("home");
+    const text = JSON.stringify(view.blocks);
+    expect(text).toContain("Your teams: security");
+    expect(text).toContain("Open cases of your teams (2), by SLA due");
+    expect(text).toContain(EC2_ID);
+    // The EKS date agreed above (2026-12-15) is within 30 days of the clock (2026-11-21).
+    expect(text).toContain("Upgrade dates in the next 30 days (1)");
+    expect(text).toContain("*2026-12-15*");
+    expect(text).toContain("Approvals waiting for you (0)");
+  });
+
+  it("ignores the Messages tab", async () => {
+    const before = callsOf("views.publish").length;
+    const event = JSON.stringify({
+      type: "event_callback",
+      team_id: "T1",
+      api_app_id: "A1",
+      event_id: "Ev2",
+      event_time: 1,
+      event: { type: "app_home_opened", user: "U_SEC2", channel: "D2", tab: "messages", event_ts: "1.2" },
+    });
+    expect((await post(event, "application/json")).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(callsOf("views.publish")).toHaveLength(before);
   });
 });
 

@@ -3,15 +3,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyInput } from "../../src/app/apply-input.js";
 import { observeFindings } from "../../src/app/observe-findings.js";
 import type { NotifyEffect } from "../../src/engine/effects.js";
+import type { HumanInput } from "../../src/engine/inputs.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { SlackDispatcher } from "../../src/slack/dispatcher.js";
+import { ACTION_IDS, renderNotification } from "../../src/slack/messages.js";
 import type { RenderNotification } from "../../src/slack/types.js";
 import type { Database } from "../../src/store/database.js";
 import { claimOutbox, insertOutbox, listOutbox } from "../../src/store/outbox.js";
-import { listSlackMessages, recordSlackMessage } from "../../src/store/slack-messages.js";
+import { listSlackMessages, listSlackUpdates, recordSlackMessage } from "../../src/store/slack-messages.js";
 import { examplePolicy } from "../support/engine.js";
-import { asffEvent } from "../support/events.js";
+import { asffEvent, eksEvent } from "../support/events.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { openTestStore } from "../support/stores.js";
 
@@ -58,7 +60,7 @@ beforeEach(async () => {
   clock = new Date("2026-11-21T12:00:00.000Z");
 });
 
-function dispatcher(options: { pageSize?: number } = {}) {
+function dispatcher(options: { pageSize?: number; render?: RenderNotification } = {}) {
   return new SlackDispatcher({
     db,
     policy,
@@ -254,5 +256,157 @@ describe("Slack dispatcher", () => {
     expect(fake.calls("chat.postMessage")).toHaveLength(2);
     expect(await listOutbox(db)).toHaveLength(before.length);
     expect(await db.query("SELECT id FROM audit_events")).toHaveLength(events.length);
+  });
+});
+
+describe("Slack dispatcher: messages updated after a decision", () => {
+  const blocks = () => dispatcher({ render: renderNotification });
+  /** The action ids of a stored message's blocks. */
+  const actionIdsOf = (message: { blocks: unknown[] | null } | undefined) =>
+    JSON.stringify(message?.blocks ?? [])
+      .match(/"action_id":"(shgov_[a-z_]+)"/g)
+      ?.map((found) => found.slice(13, -1)) ?? [];
+  const human = async (caseId: string, input: HumanInput) => {
+    const result = await applyInput(db, policy, caseId, input, now);
+    expect(result.rejection).toBeNull();
+  };
+  const request = (caseId: string) =>
+    human(caseId, {
+      type: "human",
+      action: "exception_request",
+      user: "U0SAM",
+      team: "security",
+      justification: "compensating control",
+      expiresAt: "2026-12-10T00:00:00.000Z",
+    });
+
+  it("an approval replaces the request's Approve/Reject with who approved and when, once", async () => {
+    const [caseId] = (await cases(1, "approve")) as [string];
+    await request(caseId);
+    await blocks().drain();
+    const [asked] = fake.messages(CHANNEL.platform);
+    expect(actionIdsOf(asked)).toEqual([
+      ACTION_IDS.exceptionApprove,
+      ACTION_IDS.exceptionReject,
+      ACTION_IDS.console,
+    ]);
+
+    advance(60_000);
+    await human(caseId, {
+      type: "human",
+      action: "exception_approve",
+      user: "U0PAT",
+      team: "platform",
+      reason: null,
+    });
+    await blocks().drain();
+    const updates = fake.calls("chat.update");
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.params).toMatchObject({ channel: CHANNEL.platform, ts: asked?.ts });
+    const updated = fake.messages(CHANNEL.platform).find((m) => m.ts === asked?.ts);
+    expect(updated?.edits).toBe(1);
+    expect(actionIdsOf(updated)).toEqual([]);
+    expect(JSON.stringify(updated?.blocks)).toContain(
+      "approved by <@U0PAT> (platform) at 2026-11-21 12:01 UTC",
+    );
+    expect(updated?.text).toMatch(/approved by <@U0PAT>/);
+    // The approval itself was posted to both teams.
+    expect(fake.messages().filter((m) => /approved exception EXC-1/.test(m.text))).toHaveLength(2);
+    expect((await listSlackUpdates(db, caseId)).map((u) => [u.channelId, u.ts])).toEqual([
+      [CHANNEL.platform, asked?.ts],
+    ]);
+    // Updates are not messages.
+    expect((await listSlackMessages(db, { caseId })).every((m) => !m.channel.startsWith("update:"))).toBe(
+      true,
+    );
+
+    // Delivered again (a lease that ran out after the update): nothing is posted or updated again.
+    await db.query(
+      "UPDATE outbox SET status = 'pending' WHERE kind = 'notify' AND payload->>'topic' = 'exception.approved'",
+    );
+    await blocks().drain();
+    expect(fake.calls("chat.update")).toHaveLength(1);
+    expect(fake.messages()).toHaveLength(3);
+  });
+
+  it("a rejection updates the request; the next request's message is left for its own decision", async () => {
+    const [caseId] = (await cases(1, "reject")) as [string];
+    await request(caseId);
+    await blocks().drain();
+    await human(caseId, {
+      type: "human",
+      action: "exception_reject",
+      user: "U0PAT",
+      team: "platform",
+      reason: "fix it instead",
+    });
+    await request(caseId);
+    await blocks().drain();
+    const asked = fake.messages(CHANNEL.platform).filter((m) => /requests exception/.test(m.text));
+    expect(asked).toHaveLength(2);
+    expect(asked.map((m) => m.edits)).toEqual([1, 0]);
+    expect(JSON.stringify(asked[0]?.blocks)).toContain("EXC-1 rejected by <@U0PAT> (platform)");
+    expect(actionIdsOf(asked[0])).toEqual([]);
+    expect(actionIdsOf(asked[1])).toContain(ACTION_IDS.exceptionApprove);
+  });
+
+  it("an agreed date updates the proposals' Agree buttons", async () => {
+    const parsed = parseEnvelope(eksEvent({ kubernetes: "1.32" }, "dispatch-eks"));
+    if (!parsed.ok || !parsed.observations[0]) throw new Error("fixture did not parse");
+    const caseId = parsed.observations[0].finding.id;
+    await observeFindings(db, policy, parsed.observations, now);
+    await db.query("UPDATE outbox SET status = 'done' WHERE kind = 'notify'");
+    await human(caseId, {
+      type: "human",
+      action: "date_propose",
+      user: "U0ALICE",
+      team: "platform",
+      date: "2026-12-15",
+    });
+    await blocks().drain();
+    const [proposed] = fake.messages(CHANNEL.security);
+    expect(actionIdsOf(proposed)).toContain(ACTION_IDS.dateAgree);
+    await human(caseId, {
+      type: "human",
+      action: "date_agree",
+      user: "U0SAM",
+      team: "security",
+      date: "2026-12-15",
+    });
+    await blocks().drain();
+    const updated = fake.messages(CHANNEL.security).find((m) => m.ts === proposed?.ts);
+    expect(updated?.edits).toBe(1);
+    expect(actionIdsOf(updated)).toEqual([]);
+    expect(JSON.stringify(updated?.blocks)).toContain(
+      "Upgrade date 2026-12-15 agreed by <@U0ALICE> (platform) and <@U0SAM> (security)",
+    );
+  });
+
+  it("a message that cannot be updated (message_not_found) is given up on; 5xx retries the row without posting again", async () => {
+    const [caseId] = (await cases(1, "update-fails")) as [string];
+    await request(caseId);
+    await blocks().drain();
+    await human(caseId, {
+      type: "human",
+      action: "exception_approve",
+      user: "U0PAT",
+      team: "platform",
+      reason: null,
+    });
+    fake.fail({ type: "http", status: 503, calls: 1, method: "chat.update" });
+    await blocks().drain();
+    const row = (await listOutbox(db, { kind: "notify" })).at(-1);
+    expect(row?.status).toBe("pending");
+    expect(fake.messages().filter((m) => /approved exception/.test(m.text))).toHaveLength(2);
+
+    fake.fail({ type: "platform_error", error: "message_not_found", method: "chat.update", calls: 1 });
+    advance(60 * 60_000);
+    await blocks().drain();
+    expect((await listOutbox(db, { kind: "notify" })).at(-1)?.status).toBe("done");
+    expect(fake.messages().filter((m) => /approved exception/.test(m.text))).toHaveLength(2);
+    expect(await listSlackUpdates(db, caseId)).toHaveLength(1);
+    advance(60 * 60_000);
+    await blocks().drain();
+    expect(fake.calls("chat.update")).toHaveLength(2);
   });
 });

@@ -135,6 +135,21 @@ describe("the story of DESIGN.md §1, in Slack", () => {
     );
     const events = (await getCase(test.service.db, id))?.events ?? [];
     expect(events.at(-1)).toMatchObject({ type: "action.refused", actor: "U0SAM" });
+    // The proposal's message is updated once the agreement is announced: the outcome, no Agree.
+    await eventually(
+      async () => {
+        const proposal = slack
+          .messages("C0SECURITY")
+          .find((m) => /proposes upgrade date 2027-03-01/.test(m.text));
+        return proposal && proposal.edits > 0 ? proposal : undefined;
+      },
+      20_000,
+      "the proposal updated",
+    );
+    expect(buttonsOf("C0SECURITY", /proposes upgrade date 2027-03-01/)).not.toContain(ACTION_IDS.dateAgree);
+    expect(texts("C0SECURITY").find((t) => /proposes upgrade date 2027-03-01/.test(t))).toMatch(
+      /Upgrade date 2027-03-01 agreed by <@U0ALICE> \(platform\) and <@U0SAM> \(security\)/,
+    );
   });
 
   it("reminders reach both channels, and the missed date is a breach in leadership's channel with the leads mentioned", async () => {

@@ -6,12 +6,14 @@ import {
   consoleUrl,
   dateModal,
   exceptionModal,
+  lateClickNote,
   latestExpiryDay,
   MAX_BLOCKS,
   parseButtonValue,
   rejectModal,
   renderNotification,
   SECTION_TEXT_MAX,
+  supersededOutcome,
   VIEW_IDS,
 } from "../../src/slack/messages.js";
 import { examplePolicy, finding, givenWhen, observed } from "../support/engine.js";
@@ -43,6 +45,24 @@ interface Element {
   action_id?: string;
   value?: string;
   url?: string;
+}
+
+/** The EKS case with exception EXC-1 in `status`, decided by U0PAT (platform) unless still requested. */
+function withException(status: NonNullable<Case["exception"]>["status"], decided = true): Case {
+  const pending = status === "requested" || !decided;
+  return eksCase({
+    exception: {
+      id: "EXC-1",
+      status,
+      requester: { user: "U0SAM", team: "security" },
+      justification: "vendor fix",
+      expiresAt: "2026-12-10T00:00:00.000Z",
+      requestedAt: NOW,
+      decidedBy: pending ? null : { user: "U0PAT", team: "platform" },
+      decidedAt: pending ? null : "2026-11-21T13:05:00.000Z",
+      decisionReason: status === "rejected" ? "fix it" : null,
+    },
+  });
 }
 
 function elements(blocks: unknown[] | undefined): Element[] {
@@ -112,7 +132,11 @@ describe("renderNotification", () => {
     const { claim, exceptionRequest, exceptionApprove, exceptionReject, datePropose, dateAgree, console } =
       ACTION_IDS;
     expect(actionIds("suppression.blocked")).toEqual([exceptionRequest, claim, console]);
-    expect(actionIds("exception.requested")).toEqual([exceptionApprove, exceptionReject, console]);
+    expect(actionIds("exception.requested", withException("requested"))).toEqual([
+      exceptionApprove,
+      exceptionReject,
+      console,
+    ]);
     expect(actionIds("date.proposed", proposed)).toEqual([dateAgree, datePropose, console]);
     for (const topic of ["case.opened", "escalated", "sla.breached", "case.reopened"] as const) {
       expect(actionIds(topic)).toEqual([claim, exceptionRequest, datePropose, console]);
@@ -183,6 +207,72 @@ describe("renderNotification", () => {
     expect(elements(message?.blocks)).toEqual([]);
     expect(JSON.stringify(message?.blocks)).toContain("no longer exists");
     expect(renderNotification(effect("escalated", { teams: ["nobody"] }), eksCase(), policy)).toEqual([]);
+  });
+});
+
+describe("answered questions", () => {
+  const agreedCase = () => {
+    const base = eksCase();
+    return eksCase({
+      upgrade: base.upgrade
+        ? {
+            ...base.upgrade,
+            proposal: null,
+            agreed: {
+              date: "2026-12-15",
+              at: "2026-11-21T14:00:00.000Z",
+              by: [
+                { user: "U0ALICE", team: "platform" },
+                { user: "U0SAM", team: "security" },
+              ],
+            },
+          }
+        : null,
+    });
+  };
+
+  it("a decided exception request shows who decided and when, and no buttons", () => {
+    for (const [status, pattern] of [
+      [
+        "approved",
+        /EXC-1 approved by <@U0PAT> \(platform\) at 2026-11-21 13:05 UTC, until 2026-12-10 00:00 UTC/,
+      ],
+      ["rejected", /EXC-1 rejected by <@U0PAT> \(platform\) at 2026-11-21 13:05 UTC: fix it/],
+      ["expired", /EXC-1 approved by <@U0PAT> .*; expired at 2026-12-10 00:00 UTC/],
+    ] as const) {
+      const c = withException(status);
+      expect(supersededOutcome("exception.requested", c)).toMatch(pattern);
+      const [message] = renderNotification(effect("exception.requested"), c, policy);
+      expect(message?.blocks?.some((b) => (b as { type: string }).type === "actions")).toBe(false);
+      expect(JSON.stringify(message?.blocks)).toMatch(pattern);
+      expect(message?.text).toMatch(pattern);
+    }
+    expect(supersededOutcome("exception.requested", withException("expired", false))).toMatch(
+      /request EXC-1 lapsed: nobody decided before 2026-12-10/,
+    );
+    expect(supersededOutcome("exception.requested", withException("requested"))).toBeNull();
+    expect(supersededOutcome("escalated", withException("approved"))).toBeNull();
+  });
+
+  it("an agreed date answers the proposals: no Agree, who agreed and when", () => {
+    expect(supersededOutcome("date.proposed", agreedCase())).toBe(
+      ":handshake: Upgrade date 2026-12-15 agreed by <@U0ALICE> (platform) and <@U0SAM> (security) at 2026-11-21 14:00 UTC",
+    );
+    expect(actionIds("date.proposed", agreedCase())).toEqual([]);
+  });
+
+  it("a late click's refusal names who decided and when", () => {
+    expect(lateClickNote("exception_approve", withException("approved"))).toBe(
+      "exception EXC-1 was already approved by <@U0PAT> (team platform) at 2026-11-21 13:05 UTC",
+    );
+    expect(lateClickNote("exception_reject", withException("rejected"))).toMatch(
+      /already rejected by <@U0PAT>/,
+    );
+    expect(lateClickNote("exception_approve", withException("requested"))).toBeNull();
+    expect(lateClickNote("date_agree", agreedCase())).toBe(
+      "the upgrade date 2026-12-15 was already agreed by <@U0ALICE> (team platform) and <@U0SAM> (team security) at 2026-11-21 14:00 UTC",
+    );
+    expect(lateClickNote("claim", withException("approved"))).toBeNull();
   });
 });
 

@@ -1,0 +1,178 @@
+import type { App } from "@slack/bolt";
+import type { Logger } from "pino";
+import type { Case } from "../engine/case.js";
+import { approverTeam } from "../engine/exceptions.js";
+import type { Policy } from "../engine/policy.js";
+import type { Database } from "../store/database.js";
+import type { TeamMembership } from "./membership.js";
+import { actionButtons, escapeMrkdwn, SECTION_TEXT_MAX, truncate, when } from "./messages.js";
+
+/**
+ * The App Home tab: what a person's teams have on their plate. Open cases of their teams by SLA
+ * due, the exception requests waiting for a team of theirs to decide (with Approve/Reject), and the
+ * agreed upgrade dates of the next 30 days. The view is pure (cases, teams and time in, blocks out);
+ * the listener publishes it with views.publish when the user opens the tab.
+ */
+
+const DAY_MS = 86_400_000;
+/** Approvals shown with their buttons (two blocks each); Slack allows 100 blocks in a Home tab. */
+const MAX_APPROVALS = 20;
+export const UPCOMING_DAYS = 30;
+
+export interface HomeInput {
+  user: string;
+  teams: string[];
+  /** Cases not resolved, soonest SLA due first. */
+  cases: Case[];
+  policy: Policy;
+  now: Date;
+}
+
+function section(text: string) {
+  return { type: "section", text: { type: "mrkdwn", text: truncate(text, SECTION_TEXT_MAX) } };
+}
+
+function header(text: string) {
+  return { type: "header", text: { type: "plain_text", text: truncate(text, 150), emoji: true } };
+}
+
+/** Lines in one section, cut with "…and N more" before the section's limit. */
+function listSection(lines: string[], empty: string) {
+  if (lines.length === 0) return section(`_${empty}_`);
+  const kept: string[] = [];
+  let length = 0;
+  for (const [index, line] of lines.entries()) {
+    if (length + line.length + 40 > SECTION_TEXT_MAX) {
+      kept.push(`…and ${lines.length - index} more`);
+      break;
+    }
+    kept.push(line);
+    length += line.length + 1;
+  }
+  return section(kept.join("\n"));
+}
+
+function caseLine(c: Case): string {
+  const due = c.slaDueAt ? when(c.slaDueAt) : "no SLA";
+  return `• ${due} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
+}
+
+/** The exception requests waiting for one of `teams` to decide. */
+export function approvalsFor(cases: Case[], teams: string[], policy: Policy): Case[] {
+  return cases.filter((c) => {
+    const pending = c.exception?.status === "requested" ? c.exception : null;
+    return (
+      pending !== null &&
+      c.resolvedAt === null &&
+      teams.includes(approverTeam(policy, c, pending.requester.team))
+    );
+  });
+}
+
+/** Agreed upgrade dates of `teams`' cases from today (UTC) through the next `UPCOMING_DAYS` days, soonest first. */
+export function upcomingDates(cases: Case[], teams: string[], now: Date): Case[] {
+  const today = now.toISOString().slice(0, 10);
+  const last = new Date(now.getTime() + UPCOMING_DAYS * DAY_MS).toISOString().slice(0, 10);
+  return cases
+    .filter((c) => {
+      const agreed = c.upgrade?.agreed;
+      return (
+        agreed !== undefined &&
+        agreed !== null &&
+        c.resolvedAt === null &&
+        agreed.date >= today &&
+        agreed.date <= last &&
+        (c.upgrade?.teams ?? [c.owner, c.counterpart]).some((team) => teams.includes(team))
+      );
+    })
+    .sort((a, b) => (a.upgrade?.agreed?.date ?? "").localeCompare(b.upgrade?.agreed?.date ?? ""));
+}
+
+/** The Home tab of `user`. */
+export function homeView(input: HomeInput) {
+  const { teams, cases, policy, now } = input;
+  const blocks: Record<string, unknown>[] = [header("Security Hub governance")];
+  if (teams.length === 0) {
+    blocks.push(section("You are in no team of the policy, so no case is yours to act on."));
+    return { type: "home" as const, blocks };
+  }
+  blocks.push({
+    type: "context",
+    elements: [
+      {
+        type: "mrkdwn",
+        text: `Your teams: ${teams.map(escapeMrkdwn).join(", ")} · as of ${when(now.toISOString())}`,
+      },
+    ],
+  });
+
+  const approvals = approvalsFor(cases, teams, policy);
+  blocks.push({ type: "divider" }, header(`Approvals waiting for you (${approvals.length})`));
+  if (approvals.length === 0) blocks.push(section("_No exception request waits for your teams._"));
+  for (const c of approvals.slice(0, MAX_APPROVALS)) {
+    const exception = c.exception;
+    if (!exception) continue;
+    blocks.push(
+      section(
+        `*${escapeMrkdwn(truncate(c.title, 200))}* (${c.severity}, \`${escapeMrkdwn(truncate(c.id, 200))}\`)\n` +
+          `<@${exception.requester.user}> (${escapeMrkdwn(exception.requester.team)}) requests ${exception.id} until ${when(exception.expiresAt)}: ${escapeMrkdwn(truncate(exception.justification, 1500))}`,
+      ),
+      { type: "actions", elements: actionButtons("exception.requested", c) },
+    );
+  }
+  if (approvals.length > MAX_APPROVALS) {
+    blocks.push(section(`…and ${approvals.length - MAX_APPROVALS} more`));
+  }
+
+  const mine = cases.filter(
+    (c) => c.resolvedAt === null && (teams.includes(c.owner) || teams.includes(c.counterpart)),
+  );
+  blocks.push({ type: "divider" }, header(`Open cases of your teams (${mine.length}), by SLA due`));
+  blocks.push(listSection(mine.map(caseLine), "No open case."));
+
+  const dates = upcomingDates(cases, teams, now);
+  blocks.push(
+    { type: "divider" },
+    header(`Upgrade dates in the next ${UPCOMING_DAYS} days (${dates.length})`),
+  );
+  blocks.push(
+    listSection(
+      dates.map(
+        (c) =>
+          `• *${c.upgrade?.agreed?.date}* · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.upgrade?.eksVersion ? `EKS ${escapeMrkdwn(c.upgrade.eksVersion)} · ` : ""}\`${escapeMrkdwn(truncate(c.id, 200))}\``,
+      ),
+      "No agreed upgrade date in the next 30 days.",
+    ),
+  );
+  return { type: "home" as const, blocks };
+}
+
+/** Cases not resolved, by SLA due (the Home tab filters them per user). */
+async function openCases(db: Database): Promise<Case[]> {
+  const rows = await db.query<{ state: Case }>(
+    "SELECT state FROM cases WHERE status <> 'resolved' ORDER BY sla_due_at ASC NULLS LAST, id ASC LIMIT 2000",
+  );
+  return rows.map((row) => row.state);
+}
+
+export interface HomeDeps {
+  db: Database;
+  policy: Policy;
+  membership: TeamMembership;
+  now: () => Date;
+  log: Logger;
+}
+
+/** Publishes the Home tab whenever a user opens it (event app_home_opened, tab "home"). */
+export function registerHome(app: App, deps: HomeDeps): void {
+  app.event("app_home_opened", async ({ event, client }) => {
+    if (event.tab !== "home") return;
+    try {
+      const [teams, cases] = await Promise.all([deps.membership.teamsOf(event.user), openCases(deps.db)]);
+      const view = homeView({ user: event.user, teams, cases, policy: deps.policy, now: deps.now() });
+      await client.views.publish({ user_id: event.user, view: view as never });
+    } catch (error) {
+      deps.log.error({ err: error, user: event.user }, "publishing the App Home failed");
+    }
+  });
+}
