@@ -11,6 +11,7 @@ import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { handleEvents } from "./intake/http-intake.js";
 import { loadPolicyDir } from "./policy/load.js";
+import { runDigestScheduler } from "./queue/digests.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { runFindingsWorker } from "./queue/findings-worker.js";
 import { pingRedis, producerConnection, reportOutages, waitUntilReady } from "./queue/redis.js";
@@ -22,6 +23,7 @@ import { createSlackRoutes, startSlackSocketMode } from "./slack/app.js";
 import { createSlackClient } from "./slack/client.js";
 import { SlackDispatcher } from "./slack/dispatcher.js";
 import { renderNotification } from "./slack/messages.js";
+import { ChannelPacer } from "./slack/pacer.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
@@ -121,19 +123,24 @@ export async function startService(
       dispatcher = running;
       if (!client) logger.warn("SECURITYHUB_DRY_RUN: Security Hub calls are logged, not made");
       if (env.SLACK_BOT_TOKEN) {
+        const slackClient = createSlackClient({
+          token: env.SLACK_BOT_TOKEN,
+          ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+        });
+        // One pacer for every sender to a channel: per-finding messages and digests share Slack's limit.
+        const pacer = new ChannelPacer(1_000);
         const slack = new SlackDispatcher({
           db,
           policy,
-          client: createSlackClient({
-            token: env.SLACK_BOT_TOKEN,
-            ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-          }),
+          client: slackClient,
           render: renderNotification,
           logger,
           now,
+          pacer,
         });
         slack.start();
         closers.push(() => slack.stop());
+        closers.push(runDigestScheduler(env, db, policy, logger, now, slackClient, { pacer }));
       } else {
         logger.warn("SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is");
       }

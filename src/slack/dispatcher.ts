@@ -42,6 +42,8 @@ export interface SlackDispatcherOptions {
   /** Monotonic milliseconds and sleep for the per-channel pacing (injectable for tests). */
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** A pacer shared with other senders to the same channels (the digests); one of its own by default. */
+  pacer?: ChannelPacer;
 }
 
 const STILL_FAILING_AFTER = 8;
@@ -126,11 +128,13 @@ export class SlackDispatcher {
 
   constructor(private readonly options: SlackDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
-    this.pacer = new ChannelPacer(
-      options.perChannelIntervalMs ?? 1_000,
-      options.clock ?? (() => performance.now()),
-      options.sleep ?? ((ms) => this.abortableSleep(ms)),
-    );
+    this.pacer =
+      options.pacer ??
+      new ChannelPacer(
+        options.perChannelIntervalMs ?? 1_000,
+        options.clock ?? (() => performance.now()),
+        options.sleep ?? ((ms) => this.abortableSleep(ms)),
+      );
   }
 
   /** Delivers one page of due rows; returns how many rows it took. */

@@ -127,6 +127,23 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX slack_messages_case ON slack_messages (case_id);
     `,
   },
+  {
+    version: 4,
+    name: "slack digests",
+    sql: `
+      -- One row per team: the digest of cases below the per-finding threshold covered the cases
+      -- opened up to covered_until. Written right after a successful chat.postMessage; a failed post
+      -- leaves it, so the next run covers the same cases again. ts is Slack's answer.
+      CREATE TABLE slack_digests (
+        team           text PRIMARY KEY,
+        covered_until  timestamptz NOT NULL,
+        posted_at      timestamptz NOT NULL,
+        ts             text
+      );
+      -- The digest's range query: a team's cases by the time they were opened.
+      CREATE INDEX cases_owner_opened ON cases (owner_team, opened_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

@@ -54,4 +54,32 @@ describe("ChannelPacer", () => {
     await pacer.take("A");
     expect(time.clock()).toBe(30_000);
   });
+
+  it("after a 429 the posts already waiting for the channel leave one per interval, not all at once", async () => {
+    // Virtual time: sleepers wake in the order of their deadlines, the clock jumping to each.
+    let t = 0;
+    const timers: { at: number; wake: () => void }[] = [];
+    const sleep = (ms: number) => new Promise<void>((wake) => timers.push({ at: t + ms, wake }));
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const pacer = new ChannelPacer(1_000, () => t, sleep);
+    await pacer.take("A");
+    const went: number[] = [];
+    const waiting = [1, 2, 3].map(async () => {
+      await pacer.take("A");
+      went.push(t);
+    });
+    await settle();
+    pacer.block("A", 5_000); // a 429 while three posts wait for their turn
+    for (let step = 0; step < 20 && went.length < 3; step += 1) {
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers.shift();
+      if (next) {
+        t = next.at;
+        next.wake();
+      }
+      await settle();
+    }
+    await Promise.all(waiting);
+    expect(went).toEqual([5_000, 6_000, 7_000]);
+  });
 });
