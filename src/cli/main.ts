@@ -28,12 +28,12 @@ const program = new Command()
 program
   .command("serve")
   .description(
-    "run the service: POST /events intake, health checks, the findings worker, the timer sweep and the Security Hub dispatcher",
+    "run the service: POST /events intake, Slack (/slack/events), health checks, the findings worker, the timer sweep, and the Security Hub and Slack dispatchers",
   )
   .addOption(
     new Option(
       "--role <role>",
-      "run only part of the service (http: intake and API; worker: findings and timers; dispatcher: Security Hub calls, one per deployment)",
+      "run only part of the service (http: intake, Slack and API; worker: findings and timers; dispatcher: Security Hub calls, Slack messages and digests, one per deployment)",
     )
       .choices(["all", "http", "worker", "dispatcher"])
       .default("all"),
