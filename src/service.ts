@@ -46,6 +46,10 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Sees every Security Hub call the dispatcher makes (or would make, in dry-run mode). */
   onSecurityHubCall?: SecurityHubDispatcherOptions["onCall"];
+  /** Spacing of Slack posts to one channel (1000 ms, Slack's limit, by default); the demo's stand-in has no limit. */
+  slackIntervalMs?: number;
+  /** How often the Slack dispatcher looks for notifications (1000 ms by default). */
+  slackPollMs?: number;
 }
 
 export interface RunningService {
@@ -128,7 +132,7 @@ export async function startService(
           ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
         });
         // One pacer for every sender to a channel: per-finding messages and digests share Slack's limit.
-        const pacer = new ChannelPacer(1_000);
+        const pacer = new ChannelPacer(options.slackIntervalMs ?? 1_000);
         const slack = new SlackDispatcher({
           db,
           policy,
@@ -137,6 +141,7 @@ export async function startService(
           logger,
           now,
           pacer,
+          ...(options.slackPollMs !== undefined ? { pollMs: options.slackPollMs } : {}),
         });
         slack.start();
         closers.push(() => slack.stop());

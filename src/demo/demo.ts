@@ -11,6 +11,7 @@ import { startService } from "../service.js";
 import { verifyAudit } from "../store/audit-verify.js";
 import { type CaseSummary, listCases } from "../store/cases.js";
 import { type PrivateRedis, redisAnswers, redisServerOnPath, startPrivateRedis } from "./redis-server.js";
+import { startSlackStandIn } from "./slack-stand-in.js";
 import { DemoClock, type SecurityHubCallSeen, tellStory } from "./story.js";
 import { EXAMPLE_EVENTS_DIR } from "./story-events.js";
 
@@ -58,6 +59,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "shgov-demo-"));
   const apiKey = randomBytes(16).toString("hex");
   const adminToken = randomBytes(16).toString("hex");
+  const slackSigningSecret = randomBytes(16).toString("hex");
+  // Slack without Slack: the service's real Slack code talks to a stand-in of the Web API.
+  const slack = await startSlackStandIn({ S0PLATFORM: ["U0ALICE"], S0SECURITY: ["U0SECBOB"] });
   const env: Env = {
     ...base,
     REDIS_URL: redisUrl,
@@ -69,12 +73,22 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     HOST: "127.0.0.1",
     PORT: 0,
     QUEUE_PREFIX: `shgov-demo-${randomBytes(4).toString("hex")}`,
+    SLACK_BOT_TOKEN: "xoxb-demo",
+    SLACK_SIGNING_SECRET: slackSigningSecret,
+    SLACK_APP_TOKEN: undefined,
+    SLACK_API_URL: slack.url,
   };
   const clock = new DemoClock(Date.parse(DEMO_START));
   const calls: SecurityHubCallSeen[] = [];
   const service = await startService(env, { http: true, worker: true, dispatcher: true }, options.logger, {
     now: clock.now,
     onSecurityHubCall: (call) => calls.push(call),
+    // The stand-in has no rate limit: no need for Slack's one message per second per channel.
+    slackIntervalMs: 0,
+    slackPollMs: 50,
+  }).catch(async (error: unknown) => {
+    await slack.close();
+    throw error;
   });
   try {
     out(`Service: ${service.url} (embedded PGlite in ${dataDir}, policy from ${env.WORKFLOWS_DIR})`);
@@ -105,9 +119,20 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out(demoCasesTable(cases));
 
     out("");
-    out("The story the bot exists for, on a clock that jumps ahead. Dry run: the Security Hub calls");
-    out("and Slack messages the bot would send are printed, not sent.");
-    await tellStory({ service, url: service.url ?? "", apiKey, adminToken, clock, calls, out });
+    out("The story the bot exists for, on a clock that jumps ahead. Dry run: the Security Hub calls the");
+    out("bot would make are printed, not made; its Slack messages go to a stand-in of Slack's Web API and");
+    out("are printed as Slack would show them, and people's clicks are signed requests to /slack/events.");
+    await tellStory({
+      service,
+      url: service.url ?? "",
+      apiKey,
+      adminToken,
+      clock,
+      calls,
+      out,
+      slack,
+      slackSigningSecret,
+    });
 
     const audit = await verifyAudit(service.db);
     out("");
@@ -121,6 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   } finally {
     await service.close();
     await deleteQueueKeys(redisUrl, env.QUEUE_PREFIX).catch(() => {});
+    await slack.close();
     await rm(dataDir, { recursive: true, force: true });
     await redis?.stop();
   }

@@ -1,8 +1,13 @@
+import { createHmac } from "node:crypto";
 import type { Case } from "../engine/case.js";
 import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js";
 import type { RunningService } from "../service.js";
+import { ACTION_IDS, INPUT_ACTION, MODAL_BLOCKS, parseButtonValue } from "../slack/messages.js";
 import { getCase } from "../store/cases.js";
 import { listOutbox } from "../store/outbox.js";
+import { postedSlackMessages } from "../store/slack-messages.js";
+import type { SlackStandIn, StandInMessage } from "./slack-stand-in.js";
+import { blockKitBuilderUrl, slackText } from "./slack-text.js";
 import { findingOf, type StoryCluster, type StoryFindingVersion, storyEvent } from "./story-events.js";
 
 export type SecurityHubCallSeen = Parameters<NonNullable<SecurityHubDispatcherOptions["onCall"]>>[0];
@@ -25,6 +30,9 @@ export interface StoryContext {
   /** Every Security Hub call the dispatcher would make, in order. */
   calls: SecurityHubCallSeen[];
   out: (line: string) => void;
+  /** The Slack Web API stand-in the service posts to, and the secret its /slack/events checks. */
+  slack: SlackStandIn;
+  slackSigningSecret: string;
 }
 
 /** Who suppresses the finding in the console; in production GetFindingHistory would name them. */
@@ -64,16 +72,17 @@ function duration(ms: number | null): string {
 
 /**
  * The story the bot exists for (DESIGN.md §1), told by the engine: a clock that jumps from
- * November 2026 to March 2027, findings through the HTTP intake, people's actions through the
- * admin API, the timer sweep, and the Security Hub dispatcher in dry-run mode. Each step prints
- * what happened, what the bot decided (the new audit events and their reasons), whom it would tell
- * (the notify effects) and what it would call in Security Hub. Returns the two story cases' ids.
+ * November 2026 to March 2027, findings through the HTTP intake, people's clicks as signed Slack
+ * requests, the timer sweep, and the Security Hub dispatcher in dry-run mode. Each step prints
+ * what happened, what the bot decided (the new audit events and their reasons), the Slack messages it
+ * posted (as Slack shows them) and what it would call in Security Hub. Returns the two story cases' ids.
  */
 export async function tellStory(ctx: StoryContext): Promise<string[]> {
   const { out, clock, service } = ctx;
   const printedSeq = new Map<string, number>();
   const printedOutbox = new Map<string, number>();
   const namedFindings = new Set<string>();
+  const linkedTopics = new Set<string>();
   let printedCalls = 0;
   let step = 0;
   let eventCount = 0;
@@ -108,6 +117,47 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
     return detail.case;
   };
 
+  /**
+   * Every message repeats the case's facts (title, fields, id): shown in full the first time for a
+   * case, then only the fields that changed, to keep the output short.
+   */
+  const factsSeen = new Map<string, string[]>();
+  const sparing = (caseId: string, blocks: unknown[]): unknown[] => {
+    const at = blocks.findIndex((b) => Array.isArray((b as { fields?: unknown }).fields));
+    if (at < 1) return blocks;
+    const fields = slackText([blocks[at]])[0]?.split(" · ") ?? [];
+    const before = factsSeen.get(caseId);
+    factsSeen.set(caseId, fields);
+    if (!before) return blocks;
+    const changed = fields.filter((field) => !before.includes(field));
+    const note = `(case facts as above${changed.length > 0 ? `; now ${changed.join(" · ")}` : ""})`;
+    return [
+      ...blocks.slice(0, at - 1),
+      { type: "context", elements: [{ type: "plain_text", text: note }] },
+      ...blocks.slice(at + 2),
+    ];
+  };
+
+  const teamOf = (channel: string) =>
+    Object.entries(service.policy.teams).find(([, team]) => team.slackChannel === channel)?.[0] ?? "?";
+
+  /** The Slack messages of a notify row, once the service's Slack dispatcher posted them to the stand-in. */
+  const delivered = async (outboxId: string): Promise<StandInMessage[]> => {
+    for (let round = 0; round < 400; round++) {
+      const rows = await service.db.query<{ status: string }>("SELECT status FROM outbox WHERE id = $1", [
+        outboxId,
+      ]);
+      if (rows[0]?.status !== "pending") {
+        const posted = await postedSlackMessages(service.db, [outboxId]);
+        return posted.flatMap(
+          (p) => ctx.slack.messages.find((m) => m.ts === p.ts && m.channel === p.channelId) ?? [],
+        );
+      }
+      await pause(25);
+    }
+    throw new Error(`the Slack dispatcher did not deliver notification ${outboxId} within 10 s`);
+  };
+
   /** Prints what the bot decided, told and called for the case since the last report. */
   const report = async (caseId: string): Promise<number> => {
     await settle();
@@ -123,16 +173,27 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
       decided += 1;
       say("decided", `${event.type}${event.reason ? `: ${event.reason}` : ""}`);
     }
-    const outbox = await listOutbox(service.db, { caseId });
-    for (const row of outbox) {
-      if (Number(row.id) <= (printedOutbox.get(caseId) ?? 0) || row.payload.kind !== "notify") continue;
-      const { teams, mentionLeads, text } = row.payload;
-      say(
-        "tells",
-        `${teams.join(", ")}${mentionLeads ? " (leads mentioned)" : ""}: ${text.replaceAll(title, '"…"')}`,
-      );
-    }
+    const outbox = await listOutbox(service.db, { caseId, kind: "notify" });
+    const fresh = outbox.filter((row) => Number(row.id) > (printedOutbox.get(caseId) ?? 0));
     printedOutbox.set(caseId, Math.max(0, ...outbox.map((row) => Number(row.id))));
+    for (const row of fresh) {
+      const posted = await delivered(row.id);
+      posted.forEach((message, index) => {
+        const team = teamOf(message.channel);
+        const lines = slackText(sparing(caseId, message.blocks)).map((line) => line.replaceAll(title, '"…"'));
+        if (index > 0) {
+          say("", `also to ${team} ${message.channel}: ${lines[0] ?? message.text}`);
+          return;
+        }
+        say("slack", `to ${team} ${message.channel}:`);
+        for (const line of lines) say("", line);
+        const topic = row.payload.kind === "notify" ? row.payload.topic : row.kind;
+        if (linkedTopics.has(topic)) return;
+        linkedTopics.add(topic);
+        say("", `Block Kit Builder (once per topic, here ${topic}):`);
+        out(`${" ".repeat(2 + LABEL + 4)}${blockKitBuilderUrl(message.blocks)}`);
+      });
+    }
     for (const call of ctx.calls.slice(printedCalls)) {
       const input = call.input as {
         findingId: string;
@@ -187,17 +248,137 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
     throw new Error(`the worker did not apply event ${eventId} within 30 s`);
   };
 
-  /** A person's action through the admin API (what Slack's buttons will call). */
-  const act = async (caseId: string, said: string, action: Record<string, unknown>) => {
-    say("acts", `${action.user} (${action.team}) ${said}`);
-    const response = await fetch(`${ctx.url}/api/cases/${encodeURIComponent(caseId)}/actions`, {
+  /** A signed request to the service's POST /slack/events, as Slack sends it. */
+  const toSlack = async (payload: Record<string, unknown>): Promise<string> => {
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const signature = `v0=${createHmac("sha256", ctx.slackSigningSecret).update(`v0:${ts}:${body}`).digest("hex")}`;
+    const response = await fetch(`${ctx.url}/slack/events`, {
       method: "POST",
-      headers: { authorization: `Bearer ${ctx.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify(action),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": String(ts),
+        "x-slack-signature": signature,
+      },
+      body,
     });
-    const body = (await response.json()) as { message?: string };
-    if (response.status !== 200)
-      say("refused", `${response.status}: ${body.message ?? JSON.stringify(body)}`);
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`POST /slack/events answered ${response.status}: ${text}`);
+    return text;
+  };
+
+  const slackUser = (user: string) => ({
+    id: user,
+    username: user.toLowerCase(),
+    name: user.toLowerCase(),
+    team_id: "T0DEMO",
+  });
+
+  /** The latest message about the case with this button, and the button. */
+  const findButton = (caseId: string, actionId: string, team: string) => {
+    // The user's own team channel first: that is where they would see the message.
+    const own = service.policy.teams[team]?.slackChannel;
+    const newestFirst = [...ctx.slack.messages].reverse();
+    for (const message of [
+      ...newestFirst.filter((m) => m.channel === own),
+      ...newestFirst.filter((m) => m.channel !== own),
+    ]) {
+      for (const block of message.blocks as { type?: string; elements?: Record<string, unknown>[] }[]) {
+        if (block.type !== "actions") continue;
+        const button = block.elements?.find(
+          (e) => e.action_id === actionId && parseButtonValue(String(e.value))?.caseId === caseId,
+        );
+        if (button) return { message, button };
+      }
+    }
+    throw new Error(`no Slack message about ${caseId} has a ${actionId} button`);
+  };
+
+  /** Prints the replies only the user sees, posted since `from`. */
+  const ephemeralsSince = async (from: number) => {
+    // The service answers Slack first (within 3 s, as Slack requires), then replies.
+    for (let round = 0; round < 200 && ctx.slack.ephemerals.length === from; round++) await pause(25);
+    for (const reply of ctx.slack.ephemerals.slice(from))
+      say("", `Slack (ephemeral to ${reply.user}): ${reply.text}`);
+  };
+
+  /** `user` clicks a button of the latest message about the case that has it. */
+  const click = async (caseId: string, user: string, team: string, actionId: string): Promise<void> => {
+    const { message, button } = findButton(caseId, actionId, team);
+    const label = (button.text as { text?: string } | undefined)?.text ?? actionId;
+    say("clicks", `${user} (${team}) clicks [${label}] in ${teamOf(message.channel)} ${message.channel}`);
+    await toSlack({
+      type: "block_actions",
+      user: slackUser(user),
+      api_app_id: "A0DEMO",
+      token: "demo",
+      container: {
+        type: "message",
+        message_ts: message.ts,
+        channel_id: message.channel,
+        is_ephemeral: false,
+      },
+      trigger_id: `trigger-${user}-${actionId}-${message.ts}`,
+      team: { id: "T0DEMO", domain: "demo" },
+      channel: { id: message.channel, name: teamOf(message.channel) },
+      message: { type: "message", ts: message.ts, text: message.text },
+      response_url: "https://hooks.slack.invalid/actions/demo",
+      actions: [
+        {
+          type: "button",
+          action_id: actionId,
+          block_id: "actions",
+          value: button.value,
+          action_ts: message.ts,
+        },
+      ],
+    });
+  };
+
+  /** Proposes a date as people do in Slack: the Propose upgrade date button, then the date modal. */
+  const propose = async (caseId: string, user: string, team: string, date: string) => {
+    const views = ctx.slack.views.length;
+    const replies = ctx.slack.ephemerals.length;
+    await click(caseId, user, team, ACTION_IDS.datePropose);
+    for (let round = 0; ctx.slack.views.length === views; round++) {
+      if (round > 200) throw new Error("the date modal did not open within 5 s");
+      await pause(25);
+    }
+    const view = ctx.slack.views.at(-1) ?? {};
+    say(
+      "",
+      `Slack opens the modal "${(view.title as { text?: string } | undefined)?.text}"; ${user} picks ${date}`,
+    );
+    const answer = await toSlack({
+      type: "view_submission",
+      team: { id: "T0DEMO", domain: "demo" },
+      user: slackUser(user),
+      api_app_id: "A0DEMO",
+      token: "demo",
+      trigger_id: `trigger-submit-${user}`,
+      view: {
+        ...view,
+        id: `V${ctx.slack.views.length}`,
+        team_id: "T0DEMO",
+        hash: "demo",
+        state: {
+          values: { [MODAL_BLOCKS.date]: { [INPUT_ACTION]: { type: "datepicker", selected_date: date } } },
+        },
+      },
+      response_urls: [],
+    });
+    const errors = answer ? (JSON.parse(answer) as { errors?: Record<string, string> }).errors : undefined;
+    for (const [block, error] of Object.entries(errors ?? {}))
+      say("refused", `the modal stays open, its ${block} field says: ${error}`);
+    if (!errors) await ephemeralsSince(replies);
+    await report(caseId);
+  };
+
+  /** Agrees as people do in Slack: the Agree button of the proposal's message. */
+  const agree = async (caseId: string, user: string, team: string) => {
+    const replies = ctx.slack.ephemerals.length;
+    await click(caseId, user, team, ACTION_IDS.dateAgree);
+    await ephemeralsSince(replies);
     await report(caseId);
   };
 
@@ -241,27 +422,12 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   });
 
   heading("2026-12-14T11:00:00.000Z", "Platform proposes an upgrade date after the end of standard support");
-  await act(id, "proposes 2027-04-15", {
-    action: "date_propose",
-    user: "U0ALICE",
-    team: "platform",
-    date: "2027-04-15",
-  });
+  await propose(id, "U0ALICE", "platform", "2027-04-15");
 
   heading("2026-12-14T11:05:00.000Z", "Platform proposes a valid date; the next day security agrees");
-  await act(id, "proposes 2027-03-01", {
-    action: "date_propose",
-    user: "U0ALICE",
-    team: "platform",
-    date: "2027-03-01",
-  });
+  await propose(id, "U0ALICE", "platform", "2027-03-01");
   clock.set("2026-12-15T10:00:00.000Z");
-  await act(id, "agrees to 2027-03-01", {
-    action: "date_agree",
-    user: "U0SECBOB",
-    team: "security",
-    date: "2027-03-01",
-  });
+  await agree(id, "U0SECBOB", "security");
   const agreed = await caseState(id);
   say(
     "case",
@@ -283,18 +449,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   const cardsSeen = "2027-03-05T10:00:00.000Z";
   heading(cardsSeen, "A good ending: cluster cards-prod (Kubernetes 1.35) fails EKS.2 too");
   const good = await post(CARDS, { kubernetes: "1.35", firstObservedAt: cardsSeen, updatedAt: cardsSeen });
-  await act(good, "proposes 2027-03-26", {
-    action: "date_propose",
-    user: "U0SECBOB",
-    team: "security",
-    date: "2027-03-26",
-  });
-  await act(good, "agrees to 2027-03-26", {
-    action: "date_agree",
-    user: "U0ALICE",
-    team: "platform",
-    date: "2027-03-26",
-  });
+  await propose(good, "U0SECBOB", "security", "2027-03-26");
+  await agree(good, "U0ALICE", "platform");
 
   const passed = "2027-03-11T14:00:00.000Z";
   heading(passed, "Platform upgrades cards-prod to 1.36: the check passes, before the date");

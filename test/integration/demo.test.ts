@@ -57,8 +57,20 @@ describe("shgov demo", () => {
       /awaiting_date, owner platform, counterpart security, SLA due 2026-12-20, a date to agree before 2027-03-27 \(EKS 1\.35 end of standard support\)/,
     );
     // The ladder: owner, then owner and counterpart with their leads.
-    expect(inStep(2)).toContain("decided escalated: 50% of the SLA used tells platform: Escalation level 1");
-    expect(inStep(2)).toContain("tells platform, security (leads mentioned): Escalation level 2");
+    // Each Slack message as Slack shows it: channel, text, case facts, buttons, a Block Kit Builder link.
+    expect(inStep(1)).toContain(
+      'slack to platform C0PLATFORM: :new: New case @S0PLATFORM New HIGH finding for team platform: "…"',
+    );
+    expect(inStep(1)).toContain("Control: EKS.2 · Severity: HIGH");
+    expect(inStep(1)).toContain("[Claim] [Request exception] [Propose upgrade date] [View in AWS console]");
+    expect(inStep(1)).toMatch(
+      /Block Kit Builder \(once per topic, here case\.opened\): https:\/\/app\.slack\.com\/block-kit-builder\/#%7B%22blocks%22/,
+    );
+    expect(inStep(2)).toContain(
+      "decided escalated: 50% of the SLA used slack to platform C0PLATFORM: :arrow_up: Escalated @S0PLATFORM Escalation level 1",
+    );
+    expect(inStep(2)).toContain("(case facts as above; now Status: awaiting_date (escalation level 1))");
+    expect(inStep(2)).toContain("also to security C0SECURITY: :arrow_up: Escalated @S0SECURITY @U0SECLEAD");
 
     // The suppression is blocked: the revert, with its note, and the look-up of who did it.
     expect(inStep(3)).toContain(
@@ -70,19 +82,30 @@ describe("shgov demo", () => {
     expect(inStep(3)).toContain(
       'Note.Text "securityhub-governor: suppression blocked and status set back to NOTIFIED.',
     );
-    expect(inStep(3)).toContain("tells platform, security: Suppression blocked:");
+    expect(inStep(3)).toContain(
+      "slack to platform C0PLATFORM: :no_entry: Suppression blocked @S0PLATFORM Suppression blocked:",
+    );
+    expect(inStep(3)).toContain("[Request exception] [Claim] [View in AWS console]");
     expect(inStep(3)).toMatch(
       /calls GetFindingHistory \(the same finding\): a dry run cannot ask, so who suppressed it stays unknown; in production UpdateSource\.Identity names the caller's ARN/,
     );
 
     // A date after the deadline is refused; a valid one is agreed by the counterpart.
+    // Proposals go through Slack: the button, then the modal, which shows the refusal.
     expect(inStep(4)).toContain(
-      "refused 409: 2027-04-15 is not before the deadline 2027-03-27 (EKS 1.35 end of standard support)",
+      'clicks U0ALICE (platform) clicks [Propose upgrade date] in platform C0PLATFORM Slack opens the modal "Propose upgrade date"; U0ALICE picks 2027-04-15',
+    );
+    expect(inStep(4)).toContain(
+      "refused the modal stays open, its date field says: 2027-04-15 is not before the deadline 2027-03-27 (EKS 1.35 end of standard support)",
     );
     // The refusal itself is audited; nothing else is decided.
     expect(inStep(4).match(/decided/g)).toHaveLength(1);
     expect(inStep(4)).toContain("decided action.refused: 2027-04-15 is not before the deadline");
-    expect(inStep(5)).toContain("acts U0SECBOB (security) agrees to 2027-03-01 decided date.agreed");
+    expect(inStep(5)).toContain("[Agree to 2027-03-01] [Propose another date] [View in AWS console]");
+    expect(inStep(5)).toContain(
+      "clicks U0SECBOB (security) clicks [Agree to 2027-03-01] in security C0SECURITY Slack (ephemeral to U0SECBOB): The upgrade date 2027-03-01",
+    );
+    expect(inStep(5)).toContain("is agreed. decided date.agreed");
     expect(inStep(5)).toContain("Upgrade date agreed: 2027-03-01");
     expect(inStep(5)).toContain("date_agreed: upgrade on 2027-03-01, SLA due now 2027-03-02");
     expect(inStep(5)).toContain("the original SLA end (2026-12-20) passes, no escalation");
@@ -95,10 +118,12 @@ describe("shgov demo", () => {
     expect(inStep(7)).toContain("decided date.missed: the agreed upgrade date passed unresolved");
     expect(inStep(7)).toContain("decided sla.breached");
     expect(inStep(7)).toContain(
-      "tells platform, security, leadership (leads mentioned): Breach: the upgrade date 2027-03-01",
+      "slack to leadership C0LEADERS: :rotating_light: Upgrade date missed @U0CISO Breach: the upgrade date 2027-03-01",
     );
+    expect(inStep(7)).toContain("also to platform C0PLATFORM: :rotating_light: Upgrade date missed");
 
     // The good ending: agreed, then the check passes before the date.
+    expect(inStep(8)).toContain("clicks U0ALICE (platform) clicks [Agree to 2027-03-26]");
     expect(inStep(8)).toContain("decided date.agreed");
     expect(inStep(9)).toContain("decided case.resolved: the check passed");
     expect(inStep(9)).toContain("case resolved: time to remediate 6 d 4 h, no timer left");
@@ -106,8 +131,11 @@ describe("shgov demo", () => {
     // The audit chain of everything above is intact.
     expect(flat).toMatch(/OK: 8 cases, \d+ events verified/);
     // Only the revert and the look-up would reach Security Hub; the output stays short.
-    expect(lines.filter((l) => l.includes("calls "))).toHaveLength(2);
-    expect(lines.length).toBeLessThanOrEqual(110);
+    expect(lines.filter((l) => l.startsWith("  calls "))).toHaveLength(2);
+    // One Builder link per topic, each on its own line.
+    const links = lines.filter((l) => l.trim().startsWith("https://app.slack.com/block-kit-builder/#"));
+    expect(links.length).toBe(new Set(lines.filter((l) => l.includes("once per topic"))).size);
+    expect(lines.length).toBeLessThanOrEqual(220);
   });
 
   it("starts a private redis-server when none answers", async () => {
