@@ -1,6 +1,7 @@
 import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import type { Logger } from "pino";
 import { applyInputInTx } from "../app/apply-input.js";
+import { PollLoop } from "../app/poll-loop.js";
 import type { FindSuppressorEffect, WorkflowUpdateEffect } from "../engine/effects.js";
 import type { EngineInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
@@ -57,12 +58,15 @@ export function outboxBackoffMs(attempts: number): number {
 export class SecurityHubDispatcher {
   private readonly now: () => Date;
   private readonly limiter: RateLimiter;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: SecurityHubDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
+    this.loop = new PollLoop(() => this.runOnce(), {
+      pollMs: options.pollMs ?? 1_000,
+      onError: (error) =>
+        options.logger.error({ err: error }, "Security Hub dispatcher round failed; retrying"),
+    });
     this.limiter = options.limiter ?? createRateLimiter({ ratePerSecond: 10, burst: 10 });
   }
 
@@ -92,28 +96,16 @@ export class SecurityHubDispatcher {
   }
 
   /** Runs until no due row is left (for tests and the demo). */
-  async drain(): Promise<void> {
-    while ((await this.runOnce()) > 0) {
-      // keep going
-    }
+  drain(): Promise<void> {
+    return this.loop.drain();
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.drain().catch((error) =>
-        this.options.logger.error({ err: error }, "Security Hub dispatcher round failed; retrying"),
-      );
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs ?? 1_000);
-    };
-    void loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async deliverUpdates(rows: OutboxRow[]): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
+import { PollLoop } from "../app/poll-loop.js";
 import type { Actor, Case, ExceptionState } from "../engine/case.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy } from "../engine/policy.js";
@@ -121,13 +122,15 @@ type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date };
 export class SlackDispatcher {
   private readonly now: () => Date;
   private readonly pacer: ChannelPacer;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = false;
+  private readonly loop: PollLoop;
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: SlackDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
+    this.loop = new PollLoop(() => this.runOnce(), {
+      pollMs: options.pollMs ?? 1_000,
+      onError: (error) => options.logger.error({ err: error }, "Slack dispatcher round failed; retrying"),
+    });
     this.pacer =
       options.pacer ??
       new ChannelPacer(
@@ -139,7 +142,7 @@ export class SlackDispatcher {
 
   /** Delivers one page of due rows; returns how many rows it took. */
   async runOnce(): Promise<number> {
-    if (this.stopped) return 0;
+    if (this.loop.stopped) return 0;
     const { db } = this.options;
     const rows = await db.transaction((tx) =>
       claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 20, this.options.leaseMs ?? 120_000),
@@ -182,30 +185,17 @@ export class SlackDispatcher {
   }
 
   /** Runs until no due row is left (for tests and the demo). */
-  async drain(): Promise<void> {
-    while ((await this.runOnce()) > 0) {
-      // keep going
-    }
+  drain(): Promise<void> {
+    return this.loop.drain();
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.drain().catch((error) =>
-        this.options.logger.error({ err: error }, "Slack dispatcher round failed; retrying"),
-      );
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs ?? 1_000);
-    };
-    void loop();
+    this.loop.start();
   }
 
   /** Stops taking rows; rows of the round in progress not yet posted are put back for later. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.stopping.abort();
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop(() => this.stopping.abort());
   }
 
   private async deliver(row: OutboxRow, current: Case | null, posted: Set<string>): Promise<RowOutcome> {
@@ -226,8 +216,8 @@ export class SlackDispatcher {
     const permanent: string[] = [];
     for (const message of messages) {
       if (posted.has(message.channel)) continue;
-      await this.pacer.take(message.channel, () => this.stopped);
-      if (this.stopped) {
+      await this.pacer.take(message.channel, () => this.loop.stopped);
+      if (this.loop.stopped) {
         const at = this.now();
         await this.retry(row, at, "the dispatcher stopped before posting");
         return { kind: "retry", at };
@@ -308,7 +298,7 @@ export class SlackDispatcher {
       beforeOutboxId: row.id,
     });
     for (const message of earlier) {
-      if (this.stopped) {
+      if (this.loop.stopped) {
         const at = this.now();
         await this.retry(row, at, "the dispatcher stopped before updating earlier messages");
         return { kind: "retry", at };
