@@ -1,3 +1,4 @@
+import type { Case } from "./case.js";
 import type { FindingFormat, WorkflowStatus } from "./finding.js";
 
 /**
@@ -15,6 +16,26 @@ export interface WorkflowUpdateEffect {
   /** At most 512 characters (the Security Hub limit). */
   note: string;
   purpose: "revert_suppression" | "apply_exception" | "exception_expired";
+}
+
+/** The workflow update of a case's finding: the identifiers come from the case. */
+export function workflowUpdate(
+  c: Pick<Case, "id" | "findingId" | "productArn" | "format" | "accountId">,
+  workflowStatus: WorkflowStatus,
+  note: string,
+  purpose: WorkflowUpdateEffect["purpose"],
+): WorkflowUpdateEffect {
+  return {
+    kind: "securityhub.update",
+    caseId: c.id,
+    findingId: c.findingId,
+    productArn: c.productArn,
+    format: c.format,
+    accountId: c.accountId,
+    workflowStatus,
+    note,
+    purpose,
+  };
 }
 
 /** Ask GetFindingHistory who set the finding to SUPPRESSED; the answer comes back as an engine input. */

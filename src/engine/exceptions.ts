@@ -1,5 +1,6 @@
 import { type Case, exceptionHolds } from "./case.js";
 import { base, type Decision, TIMER_ACTOR, who } from "./decision.js";
+import { workflowUpdate } from "./effects.js";
 import type { HumanInput } from "./inputs.js";
 import { exceptionNote, expiryNote } from "./notes.js";
 import type { Policy } from "./policy.js";
@@ -118,17 +119,7 @@ export function decideException(
     by: actor,
     note,
   });
-  d.effect({
-    kind: "securityhub.update",
-    caseId: c.id,
-    findingId: c.findingId,
-    productArn: c.productArn,
-    format: c.format,
-    accountId: c.accountId,
-    workflowStatus: "SUPPRESSED",
-    note,
-    purpose: "apply_exception",
-  });
+  d.effect(workflowUpdate(c, "SUPPRESSED", note, "apply_exception"));
   d.effect({
     kind: "notify",
     caseId: c.id,
@@ -159,17 +150,7 @@ export function expireException(d: Decision, c: Case, policy: Policy): void {
     note,
   });
   if (reopenTo && note) {
-    d.effect({
-      kind: "securityhub.update",
-      caseId: c.id,
-      findingId: c.findingId,
-      productArn: c.productArn,
-      format: c.format,
-      accountId: c.accountId,
-      workflowStatus: reopenTo,
-      note,
-      purpose: "exception_expired",
-    });
+    d.effect(workflowUpdate(c, reopenTo, note, "exception_expired"));
   }
   d.effect({
     kind: "notify",

@@ -1,6 +1,7 @@
 import { type Case, exceptionHolds, observedVersion, type ResolvedBy } from "./case.js";
 import { pauseClock, rescaleClock, startClock } from "./clock.js";
 import { base, type Decision, SECURITY_HUB_ACTOR } from "./decision.js";
+import { workflowUpdate } from "./effects.js";
 import { approverTeam } from "./exceptions.js";
 import { compareObservations, type Finding, severityRank } from "./finding.js";
 import type { FindingObservedInput } from "./inputs.js";
@@ -196,17 +197,7 @@ export function observeFinding(
     revertTo,
     note,
   });
-  d.effect({
-    kind: "securityhub.update",
-    caseId: state.id,
-    findingId: state.findingId,
-    productArn: state.productArn,
-    format: state.format,
-    accountId: state.accountId,
-    workflowStatus: revertTo,
-    note,
-    purpose: "revert_suppression",
-  });
+  d.effect(workflowUpdate(state, revertTo, note, "revert_suppression"));
   d.effect({
     kind: "securityhub.find_suppressor",
     caseId: state.id,

@@ -1,12 +1,11 @@
 import type { WebClient } from "@slack/web-api";
-import { Queue, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Env } from "../config/env.js";
 import type { Policy } from "../engine/policy.js";
 import { type DigestOutcome, postDigests } from "../slack/digest.js";
 import type { ChannelPacer } from "../slack/pacer.js";
 import type { Database } from "../store/database.js";
-import { reportOutages, workerConnection } from "./redis.js";
+import { runScheduledJob } from "./scheduled-job.js";
 
 export const DIGESTS_QUEUE = "digests";
 export const DIGEST_SCHEDULER_ID = "post-digests";
@@ -28,24 +27,14 @@ export function runDigestScheduler(
   client: WebClient,
   options: { pacer?: ChannelPacer } = {},
 ): () => Promise<void> {
-  const connection = workerConnection(env.REDIS_URL);
-  reportOutages(connection, logger, "digests");
-  const queue = new Queue(DIGESTS_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
-  const schedule = () =>
-    queue
-      .upsertJobScheduler(
-        DIGEST_SCHEDULER_ID,
-        { every: policy.notifications.digestIntervalMs },
-        { name: "digest", opts: { removeOnComplete: 100, removeOnFail: 100 } },
-      )
-      .catch((error) =>
-        logger.error({ err: error }, "could not schedule the digests; retrying when Redis is back"),
-      );
-  void schedule();
-  connection.on("ready", () => void schedule());
-  const worker = new Worker<unknown, DigestOutcome[]>(
-    DIGESTS_QUEUE,
-    async () =>
+  return runScheduledJob(env, logger, {
+    queue: DIGESTS_QUEUE,
+    schedulerId: DIGEST_SCHEDULER_ID,
+    jobName: "digest",
+    everyMs: policy.notifications.digestIntervalMs,
+    what: "digest run",
+    // A run waits at most one Retry-After per team; the default lock (30 s, renewed) covers it.
+    run: (): Promise<DigestOutcome[]> =>
       postDigests({
         db,
         policy,
@@ -54,22 +43,10 @@ export function runDigestScheduler(
         now: now(),
         ...(options.pacer ? { pacer: options.pacer } : {}),
       }),
-    // A run waits at most one Retry-After per team; the default lock (30 s, renewed) covers it.
-    { connection, prefix: env.QUEUE_PREFIX, concurrency: 1 },
-  );
-  worker.on("completed", (_job, outcomes) => {
-    const posted = outcomes.filter((outcome) => outcome.outcome === "posted").length;
-    const failed = outcomes.filter((outcome) => outcome.outcome === "failed").length;
-    if (posted > 0 || failed > 0) logger.info({ posted, failed }, "digest run done");
+    onCompleted: (outcomes) => {
+      const posted = outcomes.filter((outcome) => outcome.outcome === "posted").length;
+      const failed = outcomes.filter((outcome) => outcome.outcome === "failed").length;
+      if (posted > 0 || failed > 0) logger.info({ posted, failed }, "digest run done");
+    },
   });
-  worker.on("failed", (_job, error) =>
-    logger.warn({ err: error }, "digest run failed; the next one covers the same cases"),
-  );
-  worker.on("error", (error) => logger.error({ err: error }, "digest worker error"));
-  return async () => {
-    await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    await worker.close(true).catch(() => {});
-    await queue.close().catch(() => {});
-    connection.disconnect();
-  };
 }
