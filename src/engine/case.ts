@@ -252,6 +252,11 @@ export interface CaseResolved extends EventBase {
   type: "case.resolved";
   by: ResolvedBy;
   timeToRemediateMs: number;
+  /** The severity and deadline the case had when it was resolved: what the report's SLA figures count. */
+  severity: Severity;
+  dueAt: string | null;
+  /** Resolved by its deadline; null when the case had none (untracked severity). */
+  withinSla: boolean | null;
 }
 
 export interface CaseReopened extends EventBase {

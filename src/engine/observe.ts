@@ -130,6 +130,10 @@ export function observeFinding(
       ...base(d.at, SECURITY_HUB_ACTOR, reason),
       by,
       timeToRemediateMs: Math.max(0, Date.parse(d.at) - Date.parse(before.firstObservedAt)),
+      // Before this observation: a passing check is reported INFORMATIONAL, which has no SLA.
+      severity: before.severity,
+      dueAt: before.slaDueAt,
+      withinSla: before.slaDueAt === null ? null : Date.parse(d.at) <= Date.parse(before.slaDueAt),
     });
     return true;
   }

@@ -48,6 +48,9 @@ describe("engine: a finding is resolved", () => {
         reason,
         by,
         timeToRemediateMs: ttr,
+        severity: "HIGH",
+        dueAt: opened().state.slaDueAt,
+        withinSla: true,
       });
       expect(effects).toEqual([]);
       expect(after).toMatchObject({ status: "resolved", resolvedAt: FIXED, timeToRemediateMs: ttr });
@@ -79,6 +82,26 @@ describe("engine: a finding is resolved", () => {
     const { events, effects } = givenWhen(policy, resolved().events, TIMER, "2027-01-01T00:00:00.000Z");
     expect(events).toEqual([]);
     expect(effects).toEqual([]);
+  });
+
+  it("given a HIGH case past its deadline, when the check passes and Security Hub reports it INFORMATIONAL, then the resolution records HIGH, the deadline and that it was late", () => {
+    const late = plus(T0, 31 * DAY); // HIGH: 30 days
+    const { events } = play(
+      policy,
+      [[late, seen(late, { complianceStatus: "PASSED", severity: "INFORMATIONAL" })]],
+      opened().events,
+    );
+    const resolution = events.find((event) => event.type === "case.resolved");
+    expect(resolution).toMatchObject({ severity: "HIGH", dueAt: opened().state.slaDueAt, withinSla: false });
+  });
+
+  it("given an untracked INFORMATIONAL case, when its check passes, then the resolution has no deadline to be within", () => {
+    const { events } = play(policy, [
+      [T0, seen(T0, { severity: "INFORMATIONAL" })],
+      [FIXED, seen(FIXED, { severity: "INFORMATIONAL", complianceStatus: "PASSED" })],
+    ]);
+    const resolution = events.find((event) => event.type === "case.resolved");
+    expect(resolution).toMatchObject({ severity: "INFORMATIONAL", dueAt: null, withinSla: null });
   });
 
   it("given a resolved case, when a suppression arrives while it still passes, then it is not blocked", () => {
