@@ -144,6 +144,34 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX cases_owner_opened ON cases (owner_team, opened_at);
     `,
   },
+  {
+    version: 5,
+    name: "report runs",
+    sql: `
+      -- One row per scheduled report period: claimed by the instance that posts it, posted once.
+      -- period_key is the scheduled instant (ISO) the run reports up to. token makes the link to
+      -- the stored HTML report unguessable.
+      CREATE TABLE report_runs (
+        period_key   text PRIMARY KEY,
+        since        timestamptz NOT NULL,
+        until        timestamptz NOT NULL,
+        channel      text NOT NULL,
+        status       text NOT NULL,
+        attempts     integer NOT NULL DEFAULT 1,
+        claimed_at   timestamptz NOT NULL,
+        claimed_by   text NOT NULL,
+        token        text NOT NULL UNIQUE,
+        html         text,
+        posted_at    timestamptz,
+        ts           text,
+        file_ids     jsonb,
+        last_error   text
+      );
+      -- The report's upgrade-date and EKS queries read only open cases that carry an upgrade rule.
+      CREATE INDEX cases_with_upgrade ON cases (owner_team)
+        WHERE status <> 'resolved' AND state->'upgrade' <> 'null'::jsonb;
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

@@ -1,0 +1,375 @@
+import type { Sql } from "../store/database.js";
+import { iso, isoOrNull } from "../store/database.js";
+
+/**
+ * The report's SQL. Each query aggregates in the database and returns a few rows per team, so a
+ * report over millions of cases and audit events stays small in memory. Periods are
+ * [since, until); a team filter of null means every team. Lists are capped by `limit` and come
+ * with their total.
+ */
+
+export interface ReportScope {
+  since: string;
+  until: string;
+  team: string | null;
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/** Open cases now, by team, severity, status and age bucket, with those past their deadline. */
+export async function openCaseRows(
+  db: Sql,
+  scope: ReportScope,
+  ageBucketsDays: readonly (number | null)[],
+): Promise<
+  { team: string; severity: string; status: string; bucket: number; count: number; pastDue: number }[]
+> {
+  // The bucket is the index of the first bound the age is under; the last bound is null (no limit).
+  const bounds = ageBucketsDays.filter((days): days is number => days !== null);
+  const bucketCase = bounds
+    .map((days, index) => `WHEN opened_at > $1::timestamptz - interval '${days} days' THEN ${index}`)
+    .join(" ");
+  const rows = await db.query<{
+    team: string;
+    severity: string;
+    status: string;
+    bucket: number;
+    count: number;
+    past_due: number;
+  }>(
+    `SELECT owner_team AS team, severity, status,
+            CASE ${bucketCase} ELSE ${bounds.length} END AS bucket,
+            count(*)::int AS count,
+            count(*) FILTER (WHERE status <> 'excepted' AND sla_due_at < $1::timestamptz)::int AS past_due
+       FROM cases
+      WHERE status <> 'resolved' AND ($2::text IS NULL OR owner_team = $2)
+      GROUP BY 1, 2, 3, 4`,
+    [scope.until, scope.team],
+  );
+  return rows.map((row) => ({ ...row, pastDue: row.past_due }));
+}
+
+/** The audit event types counted per period. */
+export const COUNTED_EVENT_TYPES = [
+  "case.opened",
+  "case.reopened",
+  "case.resolved",
+  "sla.breached",
+  "escalated",
+  "suppression.blocked",
+  "exception.approved",
+  "exception.rejected",
+  "exception.expired",
+  "date.agreed",
+  "date.changed",
+  "date.missed",
+] as const;
+
+/** Events in the period by team, type and (for escalations) level; resolutions with their SLA outcome. */
+export async function periodEventRows(
+  db: Sql,
+  scope: ReportScope,
+): Promise<
+  {
+    team: string;
+    type: string;
+    level: number | null;
+    count: number;
+    withDeadline: number;
+    withinSla: number;
+  }[]
+> {
+  const rows = await db.query<{
+    team: string;
+    type: string;
+    level: number | null;
+    count: number;
+    with_deadline: number;
+    within_sla: number;
+  }>(
+    `SELECT c.owner_team AS team, e.type, (e.data->>'level')::int AS level, count(*)::int AS count,
+            count(*) FILTER (WHERE e.data->>'withinSla' IN ('true', 'false'))::int AS with_deadline,
+            count(*) FILTER (WHERE e.data->>'withinSla' = 'true')::int AS within_sla
+       FROM audit_events e JOIN cases c ON c.id = e.case_id
+      WHERE e.type = ANY($1::text[]) AND e.at >= $2::timestamptz AND e.at < $3::timestamptz
+        AND ($4::text IS NULL OR c.owner_team = $4)
+      GROUP BY 1, 2, 3`,
+    [COUNTED_EVENT_TYPES, scope.since, scope.until, scope.team],
+  );
+  return rows.map((row) => ({
+    team: row.team,
+    type: row.type,
+    level: row.level,
+    count: row.count,
+    withDeadline: row.with_deadline,
+    withinSla: row.within_sla,
+  }));
+}
+
+/**
+ * Time to remediate of the period's resolutions by team and severity, and by severity over every
+ * team (team null): a median cannot be added up from the teams' medians.
+ */
+export async function timeToRemediateRows(
+  db: Sql,
+  scope: ReportScope,
+): Promise<{ team: string | null; severity: string; count: number; meanMs: number; medianMs: number }[]> {
+  const rows = await db.query<{
+    team: string | null;
+    severity: string;
+    count: number;
+    mean_ms: number;
+    median_ms: number;
+  }>(
+    `SELECT c.owner_team AS team, COALESCE(e.data->>'severity', c.severity) AS severity,
+            count(*)::int AS count,
+            avg((e.data->>'timeToRemediateMs')::float8)::float8 AS mean_ms,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY (e.data->>'timeToRemediateMs')::float8) AS median_ms
+       FROM audit_events e JOIN cases c ON c.id = e.case_id
+      WHERE e.type = 'case.resolved' AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+        AND ($3::text IS NULL OR c.owner_team = $3)
+      GROUP BY GROUPING SETS ((c.owner_team, COALESCE(e.data->>'severity', c.severity)),
+                              (COALESCE(e.data->>'severity', c.severity)))`,
+    [scope.since, scope.until, scope.team],
+  );
+  return rows.map((row) => ({
+    team: row.team,
+    severity: row.severity,
+    count: row.count,
+    meanMs: row.mean_ms,
+    medianMs: row.median_ms,
+  }));
+}
+
+/**
+ * Suppressions blocked in the period, newest first, with who set SUPPRESSED: the first
+ * attribution (GetFindingHistory's answer) recorded on the case after the block.
+ */
+export async function blockedSuppressions(
+  db: Sql,
+  scope: ReportScope,
+  limit: number,
+): Promise<{
+  total: number;
+  byActor: { actor: string; count: number }[];
+  items: {
+    caseId: string;
+    title: string;
+    team: string;
+    accountId: string;
+    blockedAt: string;
+    suppressedBy: string | null;
+  }[];
+}> {
+  const blocked = `
+    WITH blocked AS (
+      SELECT e.case_id, e.at, c.title, c.owner_team, c.account_id,
+             (SELECT a.data->>'suppressedBy' FROM audit_events a
+               WHERE a.case_id = e.case_id AND a.type = 'suppression.attributed' AND a.seq > e.seq
+               ORDER BY a.seq LIMIT 1) AS suppressed_by
+        FROM audit_events e JOIN cases c ON c.id = e.case_id
+       WHERE e.type = 'suppression.blocked' AND e.at >= $1::timestamptz AND e.at < $2::timestamptz
+         AND ($3::text IS NULL OR c.owner_team = $3))`;
+  const params = [scope.since, scope.until, scope.team];
+  const actors = await db.query<{ actor: string; count: number }>(
+    `${blocked} SELECT COALESCE(suppressed_by, 'unknown') AS actor, count(*)::int AS count
+       FROM blocked GROUP BY 1 ORDER BY 2 DESC, 1`,
+    params,
+  );
+  const items = await db.query<{
+    case_id: string;
+    title: string;
+    owner_team: string;
+    account_id: string;
+    at: Date;
+    suppressed_by: string | null;
+  }>(`${blocked} SELECT * FROM blocked ORDER BY at DESC, case_id LIMIT ${Math.trunc(limit)}`, params);
+  return {
+    total: actors.reduce((sum, row) => sum + row.count, 0),
+    byActor: actors,
+    items: items.map((row) => ({
+      caseId: row.case_id,
+      title: row.title,
+      team: row.owner_team,
+      accountId: row.account_id,
+      blockedAt: iso(row.at),
+      suppressedBy: row.suppressed_by,
+    })),
+  };
+}
+
+/** Approved exceptions that expire in [until, until + days), soonest first, and their count per team. */
+export async function expiringExceptions(
+  db: Sql,
+  scope: ReportScope,
+  days: number,
+  limit: number,
+): Promise<{
+  perTeam: Map<string, number>;
+  items: {
+    caseId: string;
+    title: string;
+    team: string;
+    exceptionId: string;
+    requestedBy: string;
+    approvedBy: string | null;
+    expiresAt: string;
+  }[];
+}> {
+  const where = `status = 'excepted' AND state->'exception'->>'status' = 'approved'
+      AND (state->'exception'->>'expiresAt')::timestamptz >= $1::timestamptz
+      AND (state->'exception'->>'expiresAt')::timestamptz < $1::timestamptz + make_interval(days => $2::int)
+      AND ($3::text IS NULL OR owner_team = $3)`;
+  const params = [scope.until, days, scope.team];
+  const counts = await db.query<{ team: string; count: number }>(
+    `SELECT owner_team AS team, count(*)::int AS count FROM cases WHERE ${where} GROUP BY 1`,
+    params,
+  );
+  const items = await db.query<{
+    id: string;
+    title: string;
+    owner_team: string;
+    exception_id: string;
+    requested_by: string;
+    approved_by: string | null;
+    expires_at: string;
+  }>(
+    `SELECT id, title, owner_team, state->'exception'->>'id' AS exception_id,
+            state->'exception'->'requester'->>'user' AS requested_by,
+            state->'exception'->'decidedBy'->>'user' AS approved_by,
+            state->'exception'->>'expiresAt' AS expires_at
+       FROM cases WHERE ${where}
+      ORDER BY (state->'exception'->>'expiresAt')::timestamptz, id LIMIT ${Math.trunc(limit)}`,
+    params,
+  );
+  return {
+    perTeam: new Map(counts.map((row) => [row.team, row.count])),
+    items: items.map((row) => ({
+      caseId: row.id,
+      title: row.title,
+      team: row.owner_team,
+      exceptionId: row.exception_id,
+      requestedBy: row.requested_by,
+      approvedBy: row.approved_by,
+      expiresAt: iso(row.expires_at),
+    })),
+  };
+}
+
+/**
+ * Open cases that need an agreed upgrade date and have none, nearest deadline first. The
+ * predicate is spelled exactly as the partial index cases_needing_date is, so the index serves it.
+ */
+const NEEDS_DATE = `status <> 'resolved' AND state->'upgrade' <> 'null'::jsonb AND state->'upgrade'->'agreed' = 'null'::jsonb`;
+const HAS_UPGRADE = `status <> 'resolved' AND state->'upgrade' <> 'null'::jsonb`;
+
+export async function missingUpgradeDates(
+  db: Sql,
+  scope: ReportScope,
+  limit: number,
+): Promise<{
+  perTeam: Map<string, number>;
+  items: {
+    caseId: string;
+    title: string;
+    team: string;
+    resourceId: string | null;
+    eksVersion: string | null;
+    deadline: string | null;
+  }[];
+}> {
+  const params = [scope.team];
+  const counts = await db.query<{ team: string; count: number }>(
+    `SELECT owner_team AS team, count(*)::int AS count FROM cases
+      WHERE ${NEEDS_DATE} AND ($1::text IS NULL OR owner_team = $1) GROUP BY 1`,
+    params,
+  );
+  const items = await db.query<{
+    id: string;
+    title: string;
+    owner_team: string;
+    resource_id: string | null;
+    eks_version: string | null;
+    deadline: string | null;
+  }>(
+    `SELECT id, title, owner_team, resource_id, state->'upgrade'->>'eksVersion' AS eks_version,
+            state->'upgrade'->>'deadline' AS deadline
+       FROM cases WHERE ${NEEDS_DATE} AND ($1::text IS NULL OR owner_team = $1)
+      ORDER BY (state->'upgrade'->>'deadline')::timestamptz NULLS LAST, id LIMIT ${Math.trunc(limit)}`,
+    params,
+  );
+  return {
+    perTeam: new Map(counts.map((row) => [row.team, row.count])),
+    items: items.map((row) => ({
+      caseId: row.id,
+      title: row.title,
+      team: row.owner_team,
+      resourceId: row.resource_id,
+      eksVersion: row.eks_version,
+      deadline: isoOrNull(row.deadline),
+    })),
+  };
+}
+
+/** Distinct clusters (resources) with an open case, by EKS version. */
+export async function openClustersByEksVersion(
+  db: Sql,
+  scope: ReportScope,
+): Promise<{ version: string; clusters: number }[]> {
+  return db.query<{ version: string; clusters: number }>(
+    `SELECT state->'upgrade'->>'eksVersion' AS version, count(DISTINCT COALESCE(resource_id, id))::int AS clusters
+       FROM cases
+      WHERE ${HAS_UPGRADE} AND state->'upgrade'->>'eksVersion' IS NOT NULL
+        AND ($1::text IS NULL OR owner_team = $1)
+      GROUP BY 1 ORDER BY 1`,
+    [scope.team],
+  );
+}
+
+/**
+ * Opened, re-opened and resolved events from eight weeks before `until` on (later ones too: the
+ * open count at an instant is today's count less what happened since), by week: k for
+ * [until - (k+1) weeks, until - k weeks), -1 for anything at or after `until`; with the
+ * resolutions' SLA outcome.
+ */
+export async function trendRows(
+  db: Sql,
+  scope: ReportScope,
+  weeks: number,
+): Promise<{ weeksAgo: number; delta: number; resolved: number; withDeadline: number; withinSla: number }[]> {
+  const rows = await db.query<{
+    weeks_ago: number;
+    delta: number;
+    resolved: number;
+    with_deadline: number;
+    within_sla: number;
+  }>(
+    `SELECT GREATEST(-1, ceil(extract(epoch FROM ($1::timestamptz - e.at)) * 1000 / ${WEEK_MS}) - 1)::int AS weeks_ago,
+            sum(CASE WHEN e.type = 'case.resolved' THEN -1 ELSE 1 END)::int AS delta,
+            count(*) FILTER (WHERE e.type = 'case.resolved')::int AS resolved,
+            count(*) FILTER (WHERE e.type = 'case.resolved' AND e.data->>'withinSla' IN ('true', 'false'))::int AS with_deadline,
+            count(*) FILTER (WHERE e.type = 'case.resolved' AND e.data->>'withinSla' = 'true')::int AS within_sla
+       FROM audit_events e JOIN cases c ON c.id = e.case_id
+      WHERE e.type IN ('case.opened', 'case.reopened', 'case.resolved')
+        AND e.at >= $1::timestamptz - make_interval(days => $2::int)
+        AND ($3::text IS NULL OR c.owner_team = $3)
+      GROUP BY 1`,
+    [scope.until, weeks * 7, scope.team],
+  );
+  return rows.map((row) => ({
+    weeksAgo: row.weeks_ago,
+    delta: row.delta,
+    resolved: row.resolved,
+    withDeadline: row.with_deadline,
+    withinSla: row.within_sla,
+  }));
+}
+
+/** Cases not resolved now (the trend's anchor). */
+export async function openCaseCount(db: Sql, team: string | null): Promise<number> {
+  const rows = await db.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM cases WHERE status <> 'resolved' AND ($1::text IS NULL OR owner_team = $1)`,
+    [team],
+  );
+  return rows[0]?.count ?? 0;
+}
