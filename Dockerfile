@@ -11,6 +11,9 @@ RUN npm run build && npm prune --omit=dev
 # Run stage: the compiled service, its production dependencies, policy and examples.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=3000 WORKFLOWS_DIR=/app/workflows DATA_DIR=/data
+# The weekly report's chart is drawn without a browser, but its text needs a font.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
