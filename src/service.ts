@@ -10,6 +10,9 @@ import { adminRoutes } from "./http/admin-api.js";
 import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { handleEvents } from "./intake/http-intake.js";
+import type { DbMetricsOptions } from "./metrics/db-metrics.js";
+import { recordIntakeOutcome } from "./metrics/registry.js";
+import { createServiceMetrics, metricsRoute } from "./metrics/route.js";
 import { loadPolicyDir } from "./policy/load.js";
 import { runDigestScheduler } from "./queue/digests.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
@@ -50,6 +53,8 @@ export interface ServiceOptions {
   slackIntervalMs?: number;
   /** How often the Slack dispatcher looks for notifications (1000 ms by default). */
   slackPollMs?: number;
+  /** Caching of the database figures of GET /metrics (tests read them fresh). */
+  metricsDb?: DbMetricsOptions;
 }
 
 export interface RunningService {
@@ -177,6 +182,7 @@ export async function startService(
               enqueue: (observations) => enqueuer.enqueue(observations),
               keepDeadLetter: (letter) => insertDeadLetter(db, letter),
               logger,
+              onOutcome: recordIntakeOutcome,
             }),
         },
         { method: "GET", path: /^\/healthz$/, handler: (_req, res) => sendJson(res, 200, { status: "ok" }) },
@@ -198,6 +204,15 @@ export async function startService(
             sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
           },
         },
+        // Unauthenticated like /healthz: counts only, for the scraper.
+        metricsRoute(
+          createServiceMetrics({
+            db,
+            queue: () => producerQueue.get(),
+            escalationLevels: policy.escalation.length,
+            ...(options.metricsDb ? { dbCache: options.metricsDb } : {}),
+          }),
+        ),
         ...adminRoutes(db, adminToken, { policy, now }),
       ];
       if (env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN) {

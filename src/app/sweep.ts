@@ -31,7 +31,12 @@ export async function sweepDueCases(
   db: Database,
   policy: Policy,
   now: Date,
-  options: { pageSize?: number; onCaseError?: (caseId: string, error: Error) => void } = {},
+  options: {
+    pageSize?: number;
+    onCaseError?: (caseId: string, error: Error) => void;
+    /** Told the cases where something fired (and their findings), once committed: for the log. */
+    onFired?: (caseIds: string[], findingIds: string[]) => void;
+  } = {},
 ): Promise<SweepResult> {
   const pageSize = options.pageSize ?? 500;
   const result: SweepResult = { due: 0, fired: 0, events: 0, effects: 0, failed: 0 };
@@ -51,11 +56,11 @@ export async function sweepDueCases(
     result.due += ids.length;
     try {
       const counts = await db.transaction((tx) => fire(tx, policy, ids, now));
-      add(result, counts);
+      add(result, counts, options.onFired);
     } catch {
       for (const id of ids) {
         try {
-          add(result, await db.transaction((tx) => fire(tx, policy, [id], now)));
+          add(result, await db.transaction((tx) => fire(tx, policy, [id], now)), options.onFired);
         } catch (error) {
           result.failed += 1;
           options.onCaseError?.(id, error as Error);
@@ -66,16 +71,24 @@ export async function sweepDueCases(
   return result;
 }
 
-type Counts = Pick<SweepResult, "fired" | "events" | "effects">;
+type Counts = Pick<SweepResult, "fired" | "events" | "effects"> & {
+  caseIds: string[];
+  findingIds: string[];
+};
 
-function add(total: SweepResult, counts: Counts): void {
+function add(
+  total: SweepResult,
+  counts: Counts,
+  onFired?: (caseIds: string[], findingIds: string[]) => void,
+): void {
   total.fired += counts.fired;
   total.events += counts.events;
   total.effects += counts.effects;
+  if (counts.caseIds.length > 0) onFired?.(counts.caseIds, counts.findingIds);
 }
 
 async function fire(tx: Sql, policy: Policy, ids: string[], now: Date): Promise<Counts> {
-  const counts: Counts = { fired: 0, events: 0, effects: 0 };
+  const counts: Counts = { fired: 0, events: 0, effects: 0, caseIds: [], findingIds: [] };
   const batch = await CaseBatch.open(tx, policy, ids);
   for (const id of ids) {
     const current = batch.get(id);
@@ -84,7 +97,11 @@ async function fire(tx: Sql, policy: Policy, ids: string[], now: Date): Promise<
     batch.apply(id, decision, now);
     // Nothing fired: the stored due time was stale (the policy changed); recompute it.
     if (decision.events.length === 0) batch.refresh(id);
-    else counts.fired += 1;
+    else {
+      counts.fired += 1;
+      counts.caseIds.push(id);
+      counts.findingIds.push(current.findingId);
+    }
     counts.events += decision.events.length;
     counts.effects += decision.effects.length;
   }

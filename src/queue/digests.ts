@@ -31,7 +31,7 @@ export function runDigestScheduler(
     queue: DIGESTS_QUEUE,
     schedulerId: DIGEST_SCHEDULER_ID,
     jobName: "digest",
-    everyMs: policy.notifications.digestIntervalMs,
+    repeat: { everyMs: policy.notifications.digestIntervalMs },
     what: "digest run",
     // A run waits at most one Retry-After per team; the default lock (30 s, renewed) covers it.
     run: (): Promise<DigestOutcome[]> =>

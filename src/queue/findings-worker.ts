@@ -53,7 +53,14 @@ export function startFindingsWorker(
   );
   worker.on("failed", (job, error) => {
     options.logger.warn(
-      { findingId: job?.data.finding.id, jobId: job?.id, attempts: job?.attemptsMade, err: error },
+      {
+        // One case per finding: the case id is the finding id.
+        caseId: job?.data.finding.id,
+        findingId: job?.data.finding.id,
+        jobId: job?.id,
+        attempts: job?.attemptsMade,
+        err: error,
+      },
       "finding not applied; will retry",
     );
   });

@@ -1,4 +1,4 @@
-import { Queue, Worker } from "bullmq";
+import { type Job, Queue, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Env } from "../config/env.js";
 import { reportOutages, workerConnection } from "./redis.js";
@@ -7,9 +7,13 @@ export interface ScheduledJob<Result> {
   queue: string;
   schedulerId: string;
   jobName: string;
-  everyMs: number;
-  /** What the job does; one runs at a time across every worker of the queue prefix. */
-  run: () => Promise<Result>;
+  /** Every `everyMs`, or on a cron pattern (with seconds allowed) in a time zone. */
+  repeat: { everyMs: number } | { pattern: string; timezone: string };
+  /**
+   * What the job does; one runs at a time across every worker of the queue prefix. `scheduledAt`
+   * is the instant the schedule fired for (not when the job happened to start).
+   */
+  run: (scheduledAt: Date) => Promise<Result>;
   /** Said in logs: "timer sweep", "digests". */
   what: string;
   onCompleted?: (result: Result) => void;
@@ -17,7 +21,7 @@ export interface ScheduledJob<Result> {
 
 /**
  * A BullMQ job scheduler (one per queue prefix, however many workers start it) that adds a job
- * every `everyMs`, and a worker (concurrency 1) that runs it. The schedule is upserted again
+ * on its schedule, and a worker (concurrency 1) that runs it. The schedule is upserted again
  * whenever the connection is (re)established: a Redis that lost its data (restarted without
  * persistence, failed over) gets it back without a restart. Returns the function that stops it.
  */
@@ -33,7 +37,9 @@ export function runScheduledJob<Result>(
     queue
       .upsertJobScheduler(
         job.schedulerId,
-        { every: job.everyMs },
+        "everyMs" in job.repeat
+          ? { every: job.repeat.everyMs }
+          : { pattern: job.repeat.pattern, tz: job.repeat.timezone },
         { name: job.jobName, opts: { removeOnComplete: 100, removeOnFail: 100 } },
       )
       .catch((error) =>
@@ -41,7 +47,7 @@ export function runScheduledJob<Result>(
       );
   void schedule();
   connection.on("ready", () => void schedule());
-  const worker = new Worker<unknown, Result>(job.queue, job.run, {
+  const worker = new Worker<unknown, Result>(job.queue, (bullJob) => job.run(scheduledAt(bullJob)), {
     connection,
     prefix: env.QUEUE_PREFIX,
     concurrency: 1,
@@ -57,4 +63,16 @@ export function runScheduledJob<Result>(
     await queue.close().catch(() => {});
     connection.disconnect();
   };
+}
+
+/**
+ * The instant a job was scheduled for: a scheduler's jobs carry it as prevMillis (and in their id,
+ * repeat:<scheduler>:<millis>); a job added by hand runs for the time it was added.
+ */
+export function scheduledAt(job: Pick<Job, "id" | "opts" | "timestamp">): Date {
+  const fromOpts = (job.opts as { prevMillis?: number }).prevMillis;
+  if (typeof fromOpts === "number" && fromOpts > 0) return new Date(fromOpts);
+  const fromId = /^repeat:.+:(\d+)$/.exec(job.id ?? "")?.[1];
+  if (fromId) return new Date(Number(fromId));
+  return new Date(job.timestamp);
 }

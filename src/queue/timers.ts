@@ -26,11 +26,44 @@ export function runTimerSweeper(
     queue: TIMERS_QUEUE,
     schedulerId: SWEEP_SCHEDULER_ID,
     jobName: "sweep",
-    everyMs: SWEEP_EVERY_MS,
+    repeat: { everyMs: SWEEP_EVERY_MS },
     what: "timer sweep",
-    run: (): Promise<SweepResult> => sweepDueCases(db, policy, now()),
-    onCompleted: (result) => {
-      if (result.fired > 0) logger.info(result, "timers fired");
-    },
+    run: (): Promise<SweepResult> => sweepAndLog(db, policy, now(), logger),
   });
+}
+
+/** Most ids one "timers fired" line lists: a sweep after downtime may fire thousands of cases. */
+export const LOGGED_CASE_IDS = 100;
+
+/**
+ * One sweep, logged: the cases where something fired (ids in the line, up to LOGGED_CASE_IDS) and
+ * each case that failed. Logged here rather than from the job's result, which BullMQ keeps in Redis.
+ */
+export async function sweepAndLog(
+  db: Database,
+  policy: Policy,
+  now: Date,
+  logger: Logger,
+): Promise<SweepResult> {
+  const caseIds: string[] = [];
+  const findingIds: string[] = [];
+  const result = await sweepDueCases(db, policy, now, {
+    onFired: (cases, findings) => {
+      caseIds.push(...cases.slice(0, LOGGED_CASE_IDS - caseIds.length));
+      findingIds.push(...findings.slice(0, LOGGED_CASE_IDS - findingIds.length));
+    },
+    onCaseError: (caseId, error) =>
+      // The case could not be loaded or decided: its id is all there is, and a case's id is its finding's.
+      logger.warn(
+        { caseId, findingId: caseId, err: error },
+        "a case's timer could not be fired; the next sweep retries",
+      ),
+  });
+  if (result.fired > 0) {
+    logger.info(
+      { ...result, caseIds, findingIds, ...(result.fired > caseIds.length ? { idsTruncated: true } : {}) },
+      "timers fired",
+    );
+  }
+  return result;
 }

@@ -131,7 +131,10 @@ export class SecurityHubDispatcher {
           operation: update.format === "ocsf" ? "BatchUpdateFindingsV2" : "BatchUpdateFindings",
           input: update,
         } as const;
-        logger.info(call, "dry run: would call Security Hub");
+        logger.info(
+          { caseId: effects.get(update.id)?.caseId, findingId: update.findingId, ...call },
+          "dry run: would call Security Hub",
+        );
         this.options.onCall?.(call);
       }
       await db.transaction((tx) => finishOutbox(tx, [...effects.keys()], "dry_run", this.now()));
@@ -150,20 +153,18 @@ export class SecurityHubDispatcher {
       const tries = attempts.get(outcome.id) ?? 1;
       const effect = effects.get(outcome.id);
       if (!effect) continue;
+      const log = logger.child({ caseId: effect.caseId, findingId: effect.findingId });
       if (outcome.retryable && tries < (this.options.maxAttempts ?? Number.POSITIVE_INFINITY)) {
         const at = new Date(this.now().getTime() + outboxBackoffMs(tries));
         await db.transaction((tx) => retryOutbox(tx, outcome.id, at, outcome.error));
-        (tries >= STILL_FAILING_AFTER ? logger.error.bind(logger) : logger.warn.bind(logger))(
-          { findingId: effect.findingId, attempts: tries, error: outcome.error },
+        (tries >= STILL_FAILING_AFTER ? log.error.bind(log) : log.warn.bind(log))(
+          { attempts: tries, error: outcome.error },
           "Security Hub update will be retried",
         );
         continue;
       }
-      logger.error(
-        { findingId: effect.findingId, error: outcome.error },
-        "Security Hub update failed for good",
-      );
-      await this.close(outcome.id, "failed", effect.caseId, outcome.error, {
+      log.error({ error: outcome.error }, "Security Hub update failed for good");
+      await this.close(outcome.id, "failed", effect, outcome.error, {
         type: "effect_failed",
         effect: "securityhub.update",
         purpose: effect.purpose,
@@ -183,10 +184,10 @@ export class SecurityHubDispatcher {
     const client = this.options.client;
     if (!client) {
       this.options.logger.info(
-        { operation: "GetFindingHistory", input: query },
+        { caseId: effect.caseId, findingId: effect.findingId, operation: "GetFindingHistory", input: query },
         "dry run: would call Security Hub",
       );
-      await this.close(row.id, "dry_run", effect.caseId, null, {
+      await this.close(row.id, "dry_run", effect, null, {
         type: "suppressor_found",
         suppressedBy: null,
         suppressedByType: null,
@@ -207,7 +208,7 @@ export class SecurityHubDispatcher {
         await this.options.db.transaction((tx) => retryOutbox(tx, row.id, at, message));
         return;
       }
-      await this.close(row.id, "failed", effect.caseId, message, {
+      await this.close(row.id, "failed", effect, message, {
         type: "suppressor_found",
         suppressedBy: null,
         suppressedByType: null,
@@ -218,7 +219,7 @@ export class SecurityHubDispatcher {
     }
     // Outside the try: a database error here is not a Security Hub failure; the row is leased
     // and will be looked up again.
-    await this.close(row.id, "done", effect.caseId, null, {
+    await this.close(row.id, "done", effect, null, {
       type: "suppressor_found",
       suppressedBy: found.identity,
       suppressedByType: found.identityType,
@@ -231,7 +232,7 @@ export class SecurityHubDispatcher {
   private async close(
     id: string,
     status: "done" | "failed" | "dry_run",
-    caseId: string,
+    effect: Pick<FindSuppressorEffect, "caseId" | "findingId">,
     error: string | null,
     input: Exclude<EngineInput, { type: "finding_observed" | "timer_due" | "human" }>,
   ): Promise<void> {
@@ -239,9 +240,12 @@ export class SecurityHubDispatcher {
     await db.transaction(async (tx) => {
       const closed = await finishOutbox(tx, [id], status, this.now(), error);
       if (closed.length === 0) return;
-      const result = await applyInputInTx(tx, policy, caseId, input, this.now());
+      const result = await applyInputInTx(tx, policy, effect.caseId, input, this.now());
       if (result.rejection)
-        this.options.logger.warn({ caseId, rejection: result.rejection }, "dispatcher result refused");
+        this.options.logger.warn(
+          { caseId: effect.caseId, findingId: effect.findingId, rejection: result.rejection },
+          "dispatcher result refused",
+        );
     });
   }
 }

@@ -366,12 +366,13 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
   async function act(user: string, caseId: string, action: HumanAction): Promise<Outcome> {
     const c = await loadCase(caseId);
     if (!c) return { ok: false, refusal: `there is no case ${caseId}` };
+    const caseLog = log.child({ caseId, findingId: c.findingId });
     // A click on a button of an older message, once the question was answered, says who answered it.
     const late = lateClickNote(action.action, c);
     const acting = await resolveTeam(user, c, action.action);
     if (acting.refusal !== null) {
-      log.info(
-        { user, caseId, action: action.action, refusal: acting.refusal },
+      caseLog.info(
+        { user, action: action.action, refusal: acting.refusal },
         "slack action refused: not in team",
       );
       await recordRefusal(
@@ -392,14 +393,14 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       now,
     );
     if (result.rejection !== null) {
-      log.info(
-        { user, team: acting.team, caseId, action: action.action, refusal: result.rejection },
+      caseLog.info(
+        { user, team: acting.team, action: action.action, refusal: result.rejection },
         "slack action refused",
       );
       return { ok: false, refusal: late ? `${result.rejection}: ${late}` : result.rejection };
     }
-    log.info(
-      { user, team: acting.team, caseId, action: action.action, events: result.events.map((e) => e.type) },
+    caseLog.info(
+      { user, team: acting.team, action: action.action, events: result.events.map((e) => e.type) },
       "slack action applied",
     );
     return { ok: true, team: acting.team, result };
@@ -443,7 +444,8 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     try {
       await work();
     } catch (error) {
-      log.error({ err: error, user, caseId }, "slack action failed");
+      // A button's case id is the finding id (one case per finding).
+      log.error({ err: error, user, caseId, findingId: caseId }, "slack action failed");
       await tell(user, channel, "Something went wrong while handling that; try again in a moment.");
     }
   }
@@ -491,7 +493,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
         const acting = await resolveTeam(user, c, kind);
         if (acting.refusal !== null) {
           log.info(
-            { user, caseId: c.id, action: kind, refusal: acting.refusal },
+            { user, caseId: c.id, findingId: c.findingId, action: kind, refusal: acting.refusal },
             "slack action refused: not in team",
           );
           await recordRefusal(db, policy, c.id, { user, team: "(none)", action: kind }, acting.refusal, now);
@@ -541,7 +543,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       }
       outcome = await act(user, meta.caseId, action);
     } catch (error) {
-      log.error({ err: error, user, caseId: meta.caseId }, "slack submission failed");
+      log.error({ err: error, user, caseId: meta.caseId, findingId: meta.caseId }, "slack submission failed");
       return ack({
         response_action: "errors",
         errors: { [errorBlock("")]: "Something went wrong; try again." },
@@ -621,9 +623,10 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
   app.command("/shgov", async ({ ack, command }) => {
     const [verb, ...rest] = command.text.trim().split(/\s+/);
     const user = command.user_id;
+    const asked = verb === "case" && rest.length > 0 ? rest.join(" ") : null;
     try {
-      if (verb === "case" && rest.length > 0) {
-        const caseId = rest.join(" ");
+      if (asked !== null) {
+        const caseId = asked;
         const c = await loadCase(caseId);
         if (!c) return ack({ response_type: "ephemeral", text: `There is no case ${caseId}.` });
         return ack({
@@ -664,7 +667,10 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
         text: "Usage: `/shgov case <case id>` (a case's summary) or `/shgov mine` (the cases of your teams).",
       });
     } catch (error) {
-      log.error({ err: error, user }, "/shgov failed");
+      log.error(
+        { err: error, user, ...(asked !== null ? { caseId: asked, findingId: asked } : {}) },
+        "/shgov failed",
+      );
       return ack({ response_type: "ephemeral", text: "Something went wrong; try again." });
     }
   });

@@ -49,6 +49,12 @@ export interface SlackDispatcherOptions {
 
 const STILL_FAILING_AFTER = 8;
 
+/** The logger for one notification: its lines carry the case and finding ids. */
+function caseLogger(logger: Logger, effect: NotifyEffect, current: Case | null): Logger {
+  // A notify effect names only the case; the finding id comes from the case (today the same id).
+  return logger.child({ caseId: effect.caseId, findingId: current?.findingId ?? effect.caseId });
+}
+
 /** What a failed Slack call means for the row. */
 export type SlackFailure =
   | { kind: "rate_limited"; retryAfterMs: number; message: string }
@@ -199,17 +205,14 @@ export class SlackDispatcher {
   }
 
   private async deliver(row: OutboxRow, current: Case | null, posted: Set<string>): Promise<RowOutcome> {
-    const { logger } = this.options;
     const effect = row.payload as NotifyEffect;
+    const logger = caseLogger(this.options.logger, effect, current);
     let messages: SlackMessage[];
     try {
       messages = uniqueByChannel(this.options.render(effect, current, this.options.policy));
     } catch (error) {
       const message = `rendering failed: ${error instanceof Error ? error.message : String(error)}`;
-      logger.error(
-        { caseId: effect.caseId, topic: effect.topic, err: error },
-        "Slack notification failed for good",
-      );
+      logger.error({ topic: effect.topic, err: error }, "Slack notification failed for good");
       await this.finish(row, "failed", message);
       return { kind: "closed" };
     }
@@ -227,7 +230,7 @@ export class SlackDispatcher {
         answer = await this.options.client.chat.postMessage(postArguments(message));
       } catch (error) {
         const failure = classifySlackError(error);
-        const context = { caseId: effect.caseId, topic: effect.topic, channel: message.channel };
+        const context = { topic: effect.topic, channel: message.channel };
         if (failure.kind === "rate_limited") {
           this.pacer.block(message.channel, failure.retryAfterMs);
           const at = new Date(this.now().getTime() + failure.retryAfterMs);
@@ -270,7 +273,7 @@ export class SlackDispatcher {
         }),
       );
     }
-    const deferred = await this.updateEarlier(row, effect, current);
+    const deferred = await this.updateEarlier(row, effect, current, logger);
     if (deferred) return deferred;
     await this.finish(row, permanent.length > 0 ? "failed" : "done", permanent.join("; ") || null);
     return { kind: "closed" };
@@ -288,10 +291,11 @@ export class SlackDispatcher {
     row: OutboxRow,
     effect: NotifyEffect,
     current: Case | null,
+    logger: Logger,
   ): Promise<RowOutcome | null> {
     const topics = UPDATES_ON[effect.topic];
     if (!topics || topics.length === 0) return null;
-    const { db, logger, policy } = this.options;
+    const { db, policy } = this.options;
     const earlier = await slackMessagesToUpdate(db, {
       caseId: effect.caseId,
       topics,
@@ -304,7 +308,6 @@ export class SlackDispatcher {
         return { kind: "retry", at };
       }
       const context = {
-        caseId: effect.caseId,
         topic: effect.topic,
         channel: message.channelId,
         ts: message.ts,

@@ -1,0 +1,51 @@
+import type { Queue } from "bullmq";
+import { Registry } from "prom-client";
+import type { Route } from "../http/server.js";
+import type { Database } from "../store/database.js";
+import { type DbMetricsOptions, registerDbMetrics } from "./db-metrics.js";
+import { registerQueueMetrics } from "./queue-metrics.js";
+import { processRegistry } from "./registry.js";
+
+export interface ServiceMetricsOptions {
+  db: Database;
+  /** The findings queue (ProducerQueue.get): throws while Redis has not been reachable. */
+  queue: () => Queue;
+  /** Levels of the policy's escalation ladder: their series exist from the start, at 0. */
+  escalationLevels: number;
+  dbCache?: DbMetricsOptions;
+  queueTimeoutMs?: number;
+}
+
+/**
+ * The service's registry: the process's own metrics plus the ones it reads from Redis and the
+ * database at scrape time. One per service, so that two services in one process (tests) keep
+ * their own sources.
+ */
+export function createServiceMetrics(options: ServiceMetricsOptions): Registry {
+  const own = new Registry();
+  registerQueueMetrics(own, {
+    queue: options.queue,
+    ...(options.queueTimeoutMs !== undefined ? { timeoutMs: options.queueTimeoutMs } : {}),
+  });
+  registerDbMetrics(own, options.db, { ...options.dbCache, escalationLevels: options.escalationLevels });
+  return Registry.merge([processRegistry(), own]);
+}
+
+/**
+ * GET /metrics in the Prometheus text format. Unauthenticated like /healthz: it tells counts,
+ * never case contents; keep the port off the internet or filter the path at the proxy.
+ */
+export function metricsRoute(registry: Registry): Route {
+  return {
+    method: "GET",
+    path: /^\/metrics$/,
+    handler: async (_request, response) => {
+      const text = await registry.metrics();
+      response.writeHead(200, {
+        "content-type": registry.contentType,
+        "content-length": Buffer.byteLength(text),
+      });
+      response.end(text);
+    },
+  };
+}
