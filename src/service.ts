@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type SweepResult, sweepDueCases } from "./app/sweep.js";
@@ -18,8 +19,10 @@ import { runDigestScheduler } from "./queue/digests.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { runFindingsWorker } from "./queue/findings-worker.js";
 import { pingRedis, producerConnection, reportOutages, waitUntilReady } from "./queue/redis.js";
+import { runReportScheduler } from "./queue/report-scheduler.js";
 import { runTimerSweeper } from "./queue/timers.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
+import { reportRoutes } from "./report/report-routes.js";
 import { createSecurityHubClient } from "./securityhub/client.js";
 import { SecurityHubDispatcher, type SecurityHubDispatcherOptions } from "./securityhub/dispatcher.js";
 import { createSlackRoutes, startSlackSocketMode } from "./slack/app.js";
@@ -151,6 +154,18 @@ export async function startService(
         slack.start();
         closers.push(() => slack.stop());
         closers.push(runDigestScheduler(env, db, policy, logger, now, slackClient, { pacer }));
+        closers.push(
+          runReportScheduler(env, {
+            db,
+            policy,
+            client: slackClient,
+            logger,
+            now,
+            publicUrl: env.PUBLIC_URL ?? null,
+            instance: `${hostname()}:${process.pid}`,
+            pacer,
+          }),
+        );
       } else {
         logger.warn("SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is");
       }
@@ -214,6 +229,7 @@ export async function startService(
           }),
         ),
         ...adminRoutes(db, adminToken, { policy, now }),
+        ...reportRoutes(db, adminToken, { policy, now }),
       ];
       if (env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN) {
         // Socket Mode: Slack delivers events over a WebSocket the app opens; no public URL needed.

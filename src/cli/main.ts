@@ -7,12 +7,15 @@ import { CASE_STATUSES, type CaseStatus } from "../engine/case.js";
 import { createLogger } from "../log.js";
 import { formatProblem, PolicyError } from "../policy/errors.js";
 import { validatePolicyDir } from "../policy/load.js";
+import { ReportRequestError } from "../report/build-report.js";
+import { ReportQueryError } from "../report/report-request.js";
 import { MissingSettingError, startService } from "../service.js";
 import { DataDirBusyError } from "../store/data-dir-lock.js";
 import { ActionRefusedError, addActionCommands } from "./action-commands.js";
 import { addAuditCommand } from "./audit-command.js";
 import { openCaseReader } from "./case-reader.js";
 import { caseDetailText, casesTable } from "./format-cases.js";
+import { addReportCommand } from "./report-command.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -28,12 +31,12 @@ const program = new Command()
 program
   .command("serve")
   .description(
-    "run the service: POST /events intake, Slack (/slack/events), health checks, the findings worker, the timer sweep, and the Security Hub and Slack dispatchers",
+    "run the service: POST /events intake, Slack (/slack/events), health checks, the findings worker, the timer sweep, the Security Hub and Slack dispatchers, and the weekly report",
   )
   .addOption(
     new Option(
       "--role <role>",
-      "run only part of the service (http: intake, Slack and API; worker: findings and timers; dispatcher: Security Hub calls, Slack messages and digests, one per deployment)",
+      "run only part of the service (http: intake, Slack and API; worker: findings and timers; dispatcher: Security Hub calls, Slack messages, digests and the weekly report, one per deployment)",
     )
       .choices(["all", "http", "worker", "dispatcher"])
       .default("all"),
@@ -132,6 +135,7 @@ cases
 
 addAuditCommand(program);
 addActionCommands(program);
+addReportCommand(program);
 
 const EXPECTED_ERRORS = [
   ConfigError,
@@ -141,6 +145,8 @@ const EXPECTED_ERRORS = [
   DemoPrerequisiteError,
   ActionRefusedError,
   CaseActionError,
+  ReportQueryError,
+  ReportRequestError,
 ];
 
 program.parseAsync(process.argv).catch((error: Error) => {

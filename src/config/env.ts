@@ -37,6 +37,10 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  PUBLIC_URL: z.preprocess(
+    emptyAsUndefined,
+    z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
+  ),
   AWS_REGION: optionalString,
   AWS_ENDPOINT_URL_SECURITYHUB: z.preprocess(emptyAsUndefined, z.url().optional()),
   AWS_ENDPOINT_URL_EVENTBRIDGE: z.preprocess(emptyAsUndefined, z.url().optional()),

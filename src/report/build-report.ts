@@ -6,6 +6,7 @@ import {
   type AgeBucket,
   EKS_EXTENDED_USD_PER_HOUR,
   EKS_STANDARD_USD_PER_HOUR,
+  EXPIRING_SOON_DAYS,
   type ExtendedSupport,
   LIST_LIMIT,
   type MissingUpgradeDate,
@@ -29,7 +30,6 @@ import {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 export const TREND_WEEKS = 8;
-export const EXPIRING_WITHIN_DAYS = 14;
 
 const OPEN_STATUSES = ["open", "excepted", "awaiting_date", "date_agreed", "breached"] as const;
 
@@ -76,7 +76,7 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
       events: await periodEventRows(tx, scope),
       ttr: await timeToRemediateRows(tx, scope),
       suppressions: await blockedSuppressions(tx, scope, limit),
-      expiring: await expiringExceptions(tx, scope, EXPIRING_WITHIN_DAYS, limit),
+      expiring: await expiringExceptions(tx, scope, EXPIRING_SOON_DAYS, limit),
       missing: await missingUpgradeDates(tx, scope, limit),
       clusters: await openClustersByEksVersion(tx, scope),
       trend: await trendRows(tx, scope, TREND_WEEKS),

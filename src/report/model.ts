@@ -21,6 +21,9 @@ export type AgeBucket = (typeof AGE_BUCKETS)[number]["label"];
 export const EKS_STANDARD_USD_PER_HOUR = 0.1;
 export const EKS_EXTENDED_USD_PER_HOUR = 0.6;
 
+/** "Expiring soon": approved exceptions that end within this many days of the period's end. */
+export const EXPIRING_SOON_DAYS = 14;
+
 /** Rows of the report's lists beyond this are counted, not listed. */
 export const LIST_LIMIT = 200;
 
@@ -75,7 +78,7 @@ export interface TeamFigures {
     approved: number;
     rejected: number;
     expired: number;
-    /** Approved exceptions that expire within 14 days of the period's end. */
+    /** Approved exceptions that expire within EXPIRING_SOON_DAYS of the period's end. */
     expiringSoon: number;
   };
   upgradeDates: {
@@ -123,6 +126,7 @@ export interface MissingUpgradeDate {
 export interface ExtendedSupportVersion {
   version: string;
   clusters: number;
+  /** Calendar days (YYYY-MM-DD, UTC), from the bundled EKS calendar. */
   endOfStandardSupport: string;
   endOfExtendedSupport: string;
 }
@@ -163,6 +167,7 @@ export interface Report {
   period: ReportPeriod;
   /** Set when the report was asked for one team only. */
   team: string | null;
+  /** Every team together; with `team` set, that team's cases only (the same figures as its entry in `teams`). */
   overall: TeamFigures;
   /** One entry per team that owns cases (or the asked team), in name order. */
   teams: TeamFigures[];

@@ -216,9 +216,8 @@ export async function expiringExceptions(
     expiresAt: string;
   }[];
 }> {
-  const where = `status = 'excepted' AND state->'exception'->>'status' = 'approved'
-      AND (state->'exception'->>'expiresAt')::timestamptz >= $1::timestamptz
-      AND (state->'exception'->>'expiresAt')::timestamptz < $1::timestamptz + make_interval(days => $2::int)
+  const where = `status = 'excepted' AND exception_expires_at >= $1::timestamptz
+      AND exception_expires_at < $1::timestamptz + make_interval(days => $2::int)
       AND ($3::text IS NULL OR owner_team = $3)`;
   const params = [scope.until, days, scope.team];
   const counts = await db.query<{ team: string; count: number }>(
@@ -232,14 +231,14 @@ export async function expiringExceptions(
     exception_id: string;
     requested_by: string;
     approved_by: string | null;
-    expires_at: string;
+    expires_at: Date;
   }>(
     `SELECT id, title, owner_team, state->'exception'->>'id' AS exception_id,
             state->'exception'->'requester'->>'user' AS requested_by,
             state->'exception'->'decidedBy'->>'user' AS approved_by,
-            state->'exception'->>'expiresAt' AS expires_at
+            exception_expires_at AS expires_at
        FROM cases WHERE ${where}
-      ORDER BY (state->'exception'->>'expiresAt')::timestamptz, id LIMIT ${Math.trunc(limit)}`,
+      ORDER BY exception_expires_at, id LIMIT ${Math.trunc(limit)}`,
     params,
   );
   return {
@@ -256,13 +255,10 @@ export async function expiringExceptions(
   };
 }
 
-/**
- * Open cases that need an agreed upgrade date and have none, nearest deadline first. The
- * predicate is spelled exactly as the partial index cases_needing_date is, so the index serves it.
- */
-const NEEDS_DATE = `status <> 'resolved' AND state->'upgrade' <> 'null'::jsonb AND state->'upgrade'->'agreed' = 'null'::jsonb`;
-const HAS_UPGRADE = `status <> 'resolved' AND state->'upgrade' <> 'null'::jsonb`;
+/** Open cases that need an agreed upgrade date and have none (columns kept by saveCases). */
+const NEEDS_DATE = "status <> 'resolved' AND upgrade_date_agreed = false";
 
+/** Open cases that need an agreed upgrade date and have none, nearest deadline first. */
 export async function missingUpgradeDates(
   db: Sql,
   scope: ReportScope,
@@ -290,12 +286,11 @@ export async function missingUpgradeDates(
     owner_team: string;
     resource_id: string | null;
     eks_version: string | null;
-    deadline: string | null;
+    deadline: Date | null;
   }>(
-    `SELECT id, title, owner_team, resource_id, state->'upgrade'->>'eksVersion' AS eks_version,
-            state->'upgrade'->>'deadline' AS deadline
+    `SELECT id, title, owner_team, resource_id, eks_version, upgrade_deadline AS deadline
        FROM cases WHERE ${NEEDS_DATE} AND ($1::text IS NULL OR owner_team = $1)
-      ORDER BY (state->'upgrade'->>'deadline')::timestamptz NULLS LAST, id LIMIT ${Math.trunc(limit)}`,
+      ORDER BY upgrade_deadline NULLS LAST, id LIMIT ${Math.trunc(limit)}`,
     params,
   );
   return {
@@ -317,10 +312,9 @@ export async function openClustersByEksVersion(
   scope: ReportScope,
 ): Promise<{ version: string; clusters: number }[]> {
   return db.query<{ version: string; clusters: number }>(
-    `SELECT state->'upgrade'->>'eksVersion' AS version, count(DISTINCT COALESCE(resource_id, id))::int AS clusters
+    `SELECT eks_version AS version, count(DISTINCT COALESCE(resource_id, id))::int AS clusters
        FROM cases
-      WHERE ${HAS_UPGRADE} AND state->'upgrade'->>'eksVersion' IS NOT NULL
-        AND ($1::text IS NULL OR owner_team = $1)
+      WHERE status <> 'resolved' AND eks_version IS NOT NULL AND ($1::text IS NULL OR owner_team = $1)
       GROUP BY 1 ORDER BY 1`,
     [scope.team],
   );
@@ -349,10 +343,10 @@ export async function trendRows(
             count(*) FILTER (WHERE e.type = 'case.resolved')::int AS resolved,
             count(*) FILTER (WHERE e.type = 'case.resolved' AND e.data->>'withinSla' IN ('true', 'false'))::int AS with_deadline,
             count(*) FILTER (WHERE e.type = 'case.resolved' AND e.data->>'withinSla' = 'true')::int AS within_sla
-       FROM audit_events e JOIN cases c ON c.id = e.case_id
+       FROM audit_events e
       WHERE e.type IN ('case.opened', 'case.reopened', 'case.resolved')
         AND e.at >= $1::timestamptz - make_interval(days => $2::int)
-        AND ($3::text IS NULL OR c.owner_team = $3)
+        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cases c WHERE c.id = e.case_id AND c.owner_team = $3))
       GROUP BY 1`,
     [scope.until, weeks * 7, scope.team],
   );

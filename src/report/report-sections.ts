@@ -11,7 +11,7 @@ import {
   moreNote,
   teamLabel,
 } from "./format.js";
-import { AGE_BUCKETS, type Report, type TeamFigures } from "./model.js";
+import { AGE_BUCKETS, EXPIRING_SOON_DAYS, type Report, type TeamFigures } from "./model.js";
 
 /**
  * The report's content as sections of facts and tables, written once and serialised by the Markdown
@@ -140,7 +140,7 @@ export function summaryFacts(report: Report): Fact[] {
     { label: "Suppressions blocked", value: `${o.suppressionsBlocked}` },
     {
       label: "Exceptions",
-      value: `${o.exceptions.approved} approved, ${o.exceptions.rejected} rejected, ${o.exceptions.expired} expired; ${o.exceptions.expiringSoon} expire within 14 days`,
+      value: `${o.exceptions.approved} approved, ${o.exceptions.rejected} rejected, ${o.exceptions.expired} expired; ${o.exceptions.expiringSoon} expire within ${EXPIRING_SOON_DAYS} days`,
     },
     {
       label: "Upgrade dates",
@@ -271,7 +271,13 @@ function exceptionTables(report: Report, rows: TeamFigures[]): ReportTable[] {
   return [
     table(
       "Exceptions in the period",
-      ["Team", num("Approved"), num("Rejected"), num("Expired"), num("Expiring within 14 days")],
+      [
+        "Team",
+        num("Approved"),
+        num("Rejected"),
+        num("Expired"),
+        num(`Expiring within ${EXPIRING_SOON_DAYS} days`),
+      ],
       rows.map((f) => [
         teamLabel(f),
         f.exceptions.approved,
@@ -281,7 +287,7 @@ function exceptionTables(report: Report, rows: TeamFigures[]): ReportTable[] {
       ]),
     ),
     table(
-      "Exceptions expiring within 14 days",
+      `Exceptions expiring within ${EXPIRING_SOON_DAYS} days`,
       ["Case", "Team", "Exception", "Expires", "Requested by", "Approved by", "Title"],
       list.items.map((item) => [
         { code: item.caseId },
@@ -427,7 +433,7 @@ export function teamSections(report: Report): TeamSection[] {
             ["Exceptions approved", f.exceptions.approved],
             ["Exceptions rejected", f.exceptions.rejected],
             ["Exceptions expired", f.exceptions.expired],
-            ["Exceptions expiring within 14 days", f.exceptions.expiringSoon],
+            [`Exceptions expiring within ${EXPIRING_SOON_DAYS} days`, f.exceptions.expiringSoon],
             ["Upgrade dates agreed", f.upgradeDates.agreed],
             ["Upgrade dates missing", f.upgradeDates.missing],
             ["Upgrade dates missed", f.upgradeDates.missed],

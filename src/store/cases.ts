@@ -25,18 +25,24 @@ export async function saveCases(
   if (cases.length === 0) return;
   await tx.query(
     `INSERT INTO cases (id, control_id, severity, title, account_id, region, resource_id, owner_team,
-       counterpart_team, status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state)
+       counterpart_team, status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state,
+       upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at)
      SELECT id, control_id, severity, title, account_id, region, resource_id, owner_team, counterpart_team,
-            status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state
+            status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state,
+            upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at
        FROM jsonb_to_recordset($1::jsonb) AS x(id text, control_id text, severity text, title text,
               account_id text, region text, resource_id text, owner_team text, counterpart_team text,
               status text, sla_due_at timestamptz, next_due_at timestamptz, opened_at timestamptz,
-              updated_at timestamptz, version integer, audit_head text, state jsonb)
+              updated_at timestamptz, version integer, audit_head text, state jsonb,
+              upgrade_deadline timestamptz, upgrade_date_agreed boolean, eks_version text,
+              exception_expires_at timestamptz)
      ON CONFLICT (id) DO UPDATE SET control_id = EXCLUDED.control_id, severity = EXCLUDED.severity,
        title = EXCLUDED.title, resource_id = EXCLUDED.resource_id, owner_team = EXCLUDED.owner_team,
        counterpart_team = EXCLUDED.counterpart_team, status = EXCLUDED.status, sla_due_at = EXCLUDED.sla_due_at,
        next_due_at = EXCLUDED.next_due_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
-       audit_head = EXCLUDED.audit_head, state = EXCLUDED.state`,
+       audit_head = EXCLUDED.audit_head, state = EXCLUDED.state, upgrade_deadline = EXCLUDED.upgrade_deadline,
+       upgrade_date_agreed = EXCLUDED.upgrade_date_agreed, eks_version = EXCLUDED.eks_version,
+       exception_expires_at = EXCLUDED.exception_expires_at`,
     [
       JSON.stringify(
         cases.map(({ state, auditHead, nextDueAt }) => ({
@@ -57,6 +63,10 @@ export async function saveCases(
           version: state.version,
           audit_head: auditHead,
           state,
+          upgrade_deadline: state.upgrade?.deadline ?? null,
+          upgrade_date_agreed: state.upgrade ? state.upgrade.agreed !== null : null,
+          eks_version: state.upgrade?.eksVersion ?? null,
+          exception_expires_at: state.exception?.status === "approved" ? state.exception.expiresAt : null,
         })),
       ),
     ],

@@ -167,9 +167,20 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         file_ids     jsonb,
         last_error   text
       );
-      -- The report's upgrade-date and EKS queries read only open cases that carry an upgrade rule.
-      CREATE INDEX cases_with_upgrade ON cases (owner_team)
-        WHERE status <> 'resolved' AND state->'upgrade' <> 'null'::jsonb;
+      -- What the report asks of open cases, as columns: reading it from state would detoast every
+      -- case's JSON. saveCases keeps them; existing cases are filled in from their state here.
+      ALTER TABLE cases ADD COLUMN upgrade_deadline timestamptz;
+      ALTER TABLE cases ADD COLUMN upgrade_date_agreed boolean;
+      ALTER TABLE cases ADD COLUMN eks_version text;
+      ALTER TABLE cases ADD COLUMN exception_expires_at timestamptz;
+      UPDATE cases SET
+        upgrade_deadline = (state->'upgrade'->>'deadline')::timestamptz,
+        upgrade_date_agreed = CASE WHEN jsonb_typeof(state->'upgrade') = 'object'
+                                   THEN jsonb_typeof(state->'upgrade'->'agreed') = 'object' END,
+        eks_version = state->'upgrade'->>'eksVersion',
+        exception_expires_at = CASE WHEN state->'exception'->>'status' = 'approved'
+                                    THEN (state->'exception'->>'expiresAt')::timestamptz END
+      WHERE jsonb_typeof(state->'upgrade') = 'object' OR jsonb_typeof(state->'exception') = 'object';
     `,
   },
 ];

@@ -35,7 +35,8 @@ describe("shgov validate", () => {
   it("--help lists the commands", async () => {
     const result = await runCli(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["serve", "demo", "validate", "cases"]) expect(result.stdout).toContain(command);
+    for (const command of ["serve", "demo", "validate", "cases", "report"])
+      expect(result.stdout).toContain(command);
   });
 });
 

@@ -35,6 +35,19 @@ export interface FakeSlackRequest {
   at: number;
 }
 
+/** A file uploaded the files.uploadV2 way: URL asked, bytes posted to it, upload completed into a channel. */
+export interface FakeSlackFile {
+  id: string;
+  filename: string;
+  length: number;
+  altText: string | null;
+  bytes: Buffer | null;
+  title: string | null;
+  channel: string | null;
+  threadTs: string | null;
+  initialComment: string | null;
+}
+
 export interface FakeSlackMessage {
   channel: string;
   ts: string;
@@ -62,6 +75,8 @@ export interface FakeSlack {
   messages(channel?: string): FakeSlackMessage[];
   ephemerals: { channel: string; user: string; text: string }[];
   views: { kind: "open" | "publish"; view: unknown; triggerId?: string; userId?: string }[];
+  /** Files completed into a channel (files.completeUploadExternal), in order. */
+  files(channel?: string): FakeSlackFile[];
   fail(plan: FakeSlackFailure): void;
   clearFailures(): void;
   setUsergroup(id: string, users: string[]): void;
@@ -82,6 +97,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const ephemerals: FakeSlack["ephemerals"] = [];
   const views: FakeSlack["views"] = [];
   const usergroups = new Map<string, string[]>();
+  const uploads = new Map<string, FakeSlackFile>();
+  let baseUrl = "";
   const buckets = new Map<string, { tokens: number; at: number }>();
   let failures: (FakeSlackFailure & { left: number })[] = [];
   let clock = 0;
@@ -178,6 +195,41 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         );
         return { ok: true, view: { id: `V${String(views.length).padStart(8, "0")}`, ...(view as object) } };
       }
+      case "files.getUploadURLExternal": {
+        const length = Number(params.length);
+        if (!params.filename || !Number.isInteger(length) || length <= 0)
+          return { ok: false, error: "invalid_arguments" };
+        const id = `F${String(uploads.size + 1).padStart(8, "0")}`;
+        uploads.set(id, {
+          id,
+          filename: String(params.filename),
+          length,
+          altText: params.alt_text ? String(params.alt_text) : null,
+          bytes: null,
+          title: null,
+          channel: null,
+          threadTs: null,
+          initialComment: null,
+        });
+        return { ok: true, upload_url: `${baseUrl}upload/${id}`, file_id: id };
+      }
+      case "files.completeUploadExternal": {
+        const list = parseJson(params.files) as { id: string; title?: string }[] | null;
+        if (!Array.isArray(list) || list.length === 0) return { ok: false, error: "invalid_arguments" };
+        const files = list.map((entry) => uploads.get(entry.id));
+        if (files.some((file) => !file || file.bytes === null)) return { ok: false, error: "file_not_found" };
+        for (const [index, file] of files.entries()) {
+          if (!file) continue;
+          file.title = list[index]?.title ?? file.filename;
+          file.channel = params.channel_id ? String(params.channel_id) : null;
+          file.threadTs = params.thread_ts ? String(params.thread_ts) : null;
+          file.initialComment = params.initial_comment ? String(params.initial_comment) : null;
+        }
+        return {
+          ok: true,
+          files: files.map((file) => ({ id: file?.id, name: file?.filename, title: file?.title })),
+        };
+      }
       case "usergroups.users.list": {
         const users = usergroups.get(String(params.usergroup ?? ""));
         return users ? { ok: true, users } : { ok: false, error: "no_such_subteam" };
@@ -190,8 +242,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString("utf8");
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString("utf8");
     const contentType = String(req.headers["content-type"] ?? "");
+    const upload = /^\/api\/upload\/(F\d+)$/.exec(req.url ?? "");
+    if (upload) return receiveUpload(upload[1] ?? "", raw, contentType, res);
     const match = /^\/api\/([A-Za-z0-9_.]+)$/.exec((req.url ?? "").split("?")[0] ?? "");
     const method = match?.[1] ?? "";
     const params = parseBody(contentType, body);
@@ -245,6 +300,33 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     json(200, answer.ok ? "ok" : "error", answer);
   }
 
+  /** The upload URL takes the bytes as a multipart form (the SDK's way) or as the raw body. */
+  async function receiveUpload(id: string, raw: Buffer, contentType: string, res: ServerResponse) {
+    const file = uploads.get(id);
+    requests.push({
+      method: "upload",
+      params: { id, bytes: raw.length },
+      token: null,
+      contentType,
+      status: file ? 200 : 404,
+      outcome: file ? "ok" : "error",
+      response: null,
+      at: Date.now(),
+    });
+    if (!file) {
+      res.writeHead(404).end("no such upload");
+      return;
+    }
+    let bytes = raw;
+    if (contentType.startsWith("multipart/form-data")) {
+      const form = await new Response(raw, { headers: { "content-type": contentType } }).formData();
+      const part = [...form.values()].find((value) => typeof value !== "string");
+      if (part && typeof part !== "string") bytes = Buffer.from(await part.arrayBuffer());
+    }
+    file.bytes = bytes;
+    res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${bytes.length}`);
+  }
+
   const server = createServer((req, res) => {
     serve(req, res).catch((error) => {
       res.writeHead(500).end(String(error));
@@ -252,6 +334,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}/api/`;
 
   return {
     url: `http://127.0.0.1:${port}/api/`,
@@ -260,6 +343,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages: (channel) => messages.filter((message) => channel === undefined || message.channel === channel),
     ephemerals,
     views,
+    files: (channel) =>
+      [...uploads.values()].filter(
+        (file) => file.channel !== null && (channel === undefined || file.channel === channel),
+      ),
     fail(plan) {
       const left = plan.type === "platform_error" ? (plan.calls ?? Number.POSITIVE_INFINITY) : plan.calls;
       failures.push({ ...plan, left });
@@ -276,6 +363,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       messages.length = 0;
       ephemerals.length = 0;
       views.length = 0;
+      uploads.clear();
       buckets.clear();
     },
     close: () =>

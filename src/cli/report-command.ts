@@ -1,0 +1,118 @@
+import { writeFile } from "node:fs/promises";
+import { type Command, Option } from "commander";
+import { loadEnv } from "../config/env.js";
+import { loadPolicyDir } from "../policy/load.js";
+import { buildReport } from "../report/build-report.js";
+import { renderTrendChartPng } from "../report/chart.js";
+import type { Report } from "../report/model.js";
+import { renderCsv } from "../report/render-csv.js";
+import { renderHtml } from "../report/render-html.js";
+import { renderMarkdown } from "../report/render-markdown.js";
+import { parseReportQuery, type ReportQuery } from "../report/report-request.js";
+import { reportTeams } from "../report/report-routes.js";
+import { readDataDirOwner } from "../store/data-dir-lock.js";
+import { openStore } from "../store/open.js";
+
+export const REPORT_FORMATS = ["md", "csv", "json", "html"] as const;
+type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+interface ReportOptions {
+  since: string;
+  until?: string;
+  team?: string;
+  format: ReportFormat;
+  out?: string;
+}
+
+/** `shgov report`: the governance report of a period, in the format asked, to stdout or a file. */
+export function addReportCommand(program: Command): void {
+  program
+    .command("report")
+    .description(
+      "print the governance report of a period: open cases, SLA compliance, time to remediate, escalations, blocked suppressions, exceptions, upgrade dates, EKS extended-support cost, 8-week trend",
+    )
+    .option(
+      "--since <when>",
+      "start of the period: a duration back from --until (7d, 12h, 2w) or a date",
+      "7d",
+    )
+    .option("--until <when>", "end of the period: a date or instant (default: now)")
+    .option("--team <team>", "only the cases this team owns")
+    .addOption(
+      new Option(
+        "--format <format>",
+        "md (Markdown), csv, json, or html (one self-contained file with the chart)",
+      )
+        .choices([...REPORT_FORMATS])
+        .default("md"),
+    )
+    .option("--out <file>", "write to this file instead of stdout")
+    .action(async (options: ReportOptions) => {
+      const env = loadEnv();
+      const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
+      const query: ReportQuery = {
+        since: options.since,
+        ...(options.until !== undefined ? { until: options.until } : {}),
+        ...(options.team !== undefined ? { team: options.team } : {}),
+      };
+      // Validated here first, so a bad option is named before anything is opened.
+      const request = parseReportQuery(query, new Date(), reportTeams(policy));
+      const report = await readReport(env, request, query);
+      const text = await render(report, options.format);
+      if (options.out) {
+        await writeFile(options.out, text);
+        process.stderr.write(`shgov: wrote the ${options.format} report to ${options.out}\n`);
+      } else {
+        process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      }
+    });
+}
+
+async function render(report: Report, format: ReportFormat): Promise<string> {
+  switch (format) {
+    case "md":
+      return renderMarkdown(report);
+    case "csv":
+      return renderCsv(report);
+    case "json":
+      return JSON.stringify(report, null, 2);
+    case "html":
+      return renderHtml(report, { chartPng: await renderTrendChartPng(report) });
+  }
+}
+
+/**
+ * PostgreSQL is read directly. Embedded PGlite admits one process per data directory: when a
+ * service holds it, the report is asked of that service (GET /api/report).
+ */
+async function readReport(
+  env: ReturnType<typeof loadEnv>,
+  request: Parameters<typeof buildReport>[1],
+  query: ReportQuery,
+): Promise<Report> {
+  if (!env.DATABASE_URL) {
+    const owner = await readDataDirOwner(env.DATA_DIR);
+    if (owner?.port && owner.adminToken) {
+      const params = new URLSearchParams({
+        since: query.since ?? "7d",
+        until: request.until.toISOString(),
+        ...(query.team ? { team: query.team } : {}),
+      });
+      const response = await fetch(`http://127.0.0.1:${owner.port}/api/report?${params}`, {
+        headers: { authorization: `Bearer ${owner.adminToken}` },
+      });
+      if (response.status !== 200) {
+        throw new Error(`the running service answered ${response.status}: ${await response.text()}`);
+      }
+      return (await response.json()) as Report;
+    }
+    if (owner)
+      throw new Error(`${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`);
+  }
+  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  try {
+    return await buildReport(db, request);
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { parseDuration } from "../policy/units.js";
+import type { ReportRequest } from "./build-report.js";
+
+/** The longest period a report covers: the trend looks back 8 weeks anyway; a year is plenty. */
+const MAX_PERIOD_MS = 366 * 86_400_000;
+
+/** A duration back from `until` (7d, 12h, 2w) or a date or instant (2026-11-01, 2026-11-01T09:00:00Z). */
+const instantOrDuration = z.string().trim().min(1);
+
+/** What a person asks for: `--since 7d --until 2026-11-30 --team platform`, or the same as a query string. */
+export const reportQuerySchema = z.object({
+  since: instantOrDuration.default("7d"),
+  until: instantOrDuration.optional(),
+  team: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, "a team name: letters, digits, - and _")
+    .optional(),
+});
+export type ReportQuery = z.input<typeof reportQuerySchema>;
+
+export class ReportQueryError extends Error {
+  override name = "ReportQueryError";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+function instant(field: string, text: string): Date {
+  const parsed = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(parsed)) {
+    throw new ReportQueryError(
+      field,
+      `"${text}" is neither a duration (7d, 12h, 2w) nor a date (2026-11-01) or instant`,
+    );
+  }
+  return new Date(parsed);
+}
+
+/**
+ * Turns a person's report query into a period and a team: `since` a duration back from `until`
+ * or a date, `until` (default now) a date or instant, `team` one of the policy's teams.
+ */
+export function parseReportQuery(
+  query: ReportQuery,
+  now: Date,
+  teams: { known: readonly string[]; owners: readonly string[] },
+): ReportRequest {
+  const parsed = reportQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ReportQueryError(String(issue?.path[0] ?? "query"), issue?.message ?? "invalid");
+  }
+  const { since: sinceText, until: untilText, team } = parsed.data;
+  const until = untilText === undefined ? now : instant("until", untilText);
+  const back = parseDuration(sinceText);
+  const since = back === null ? instant("since", sinceText) : new Date(until.getTime() - back);
+  if (since.getTime() >= until.getTime()) {
+    throw new ReportQueryError("since", `the period must start before it ends (${until.toISOString()})`);
+  }
+  if (until.getTime() - since.getTime() > MAX_PERIOD_MS) {
+    throw new ReportQueryError("since", "a report covers at most 366 days");
+  }
+  if (team !== undefined && !teams.known.includes(team)) {
+    throw new ReportQueryError("team", `no team "${team}" in the policy (teams: ${teams.known.join(", ")})`);
+  }
+  return { since, until, team: team ?? null, teams: [...teams.owners] };
+}

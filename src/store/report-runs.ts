@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { iso, isoOrNull, type Sql } from "./database.js";
+
+/** One scheduled report period and how far its delivery got (report_runs). */
+export interface ReportRun {
+  periodKey: string;
+  since: string;
+  until: string;
+  channel: string;
+  status: "claimed" | "posted" | "failed";
+  attempts: number;
+  claimedAt: string;
+  claimedBy: string;
+  token: string;
+  /** Slack's ts of the summary once posted: a retry does not post it again. */
+  ts: string | null;
+  /** The files uploaded once they are: a retry does not upload them again. */
+  fileIds: string[] | null;
+  postedAt: string | null;
+  lastError: string | null;
+}
+
+interface ReportRunRow {
+  period_key: string;
+  since: Date;
+  until: Date;
+  channel: string;
+  status: ReportRun["status"];
+  attempts: number;
+  claimed_at: Date;
+  claimed_by: string;
+  token: string;
+  ts: string | null;
+  file_ids: string[] | null;
+  posted_at: Date | null;
+  last_error: string | null;
+}
+
+const COLUMNS =
+  "period_key, since, until, channel, status, attempts, claimed_at, claimed_by, token, ts, file_ids, posted_at, last_error";
+
+function fromRow(row: ReportRunRow): ReportRun {
+  return {
+    periodKey: row.period_key,
+    since: iso(row.since),
+    until: iso(row.until),
+    channel: row.channel,
+    status: row.status,
+    attempts: row.attempts,
+    claimedAt: iso(row.claimed_at),
+    claimedBy: row.claimed_by,
+    token: row.token,
+    ts: row.ts,
+    fileIds: row.file_ids,
+    postedAt: isoOrNull(row.posted_at),
+    lastError: row.last_error,
+  };
+}
+
+/**
+ * Claims a period for delivery: the first claim inserts the row; a later one takes it over only
+ * when it failed, or when its claimer has been silent for `staleAfterMs` (it crashed). Returns
+ * null when the period is posted or another instance is delivering it.
+ */
+export async function claimReportRun(
+  db: Sql,
+  run: { periodKey: string; since: string; until: string; channel: string; claimedBy: string; now: string },
+  staleAfterMs: number,
+): Promise<ReportRun | null> {
+  const rows = await db.query<ReportRunRow>(
+    `INSERT INTO report_runs (period_key, since, until, channel, status, claimed_at, claimed_by, token)
+     VALUES ($1, $2, $3, $4, 'claimed', $5, $6, $7)
+     ON CONFLICT (period_key) DO UPDATE
+        SET status = 'claimed', attempts = report_runs.attempts + 1, claimed_at = EXCLUDED.claimed_at,
+            claimed_by = EXCLUDED.claimed_by
+      WHERE report_runs.status = 'failed'
+         OR (report_runs.status = 'claimed' AND report_runs.claimed_at < $5::timestamptz - make_interval(secs => $8::float8 / 1000))
+     RETURNING ${COLUMNS}`,
+    [
+      run.periodKey,
+      run.since,
+      run.until,
+      run.channel,
+      run.now,
+      run.claimedBy,
+      randomBytes(16).toString("hex"),
+      staleAfterMs,
+    ],
+  );
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+/** Records a step of the delivery as soon as it is done, while the claim is still held. */
+export async function updateReportRun(
+  db: Sql,
+  periodKey: string,
+  claimedBy: string,
+  change: { html?: string; ts?: string; fileIds?: string[]; claimedAt?: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE report_runs SET html = COALESCE($3, html), ts = COALESCE($4, ts),
+            file_ids = COALESCE($5::jsonb, file_ids), claimed_at = COALESCE($6::timestamptz, claimed_at)
+      WHERE period_key = $1 AND claimed_by = $2`,
+    [
+      periodKey,
+      claimedBy,
+      change.html ?? null,
+      change.ts ?? null,
+      change.fileIds ? JSON.stringify(change.fileIds) : null,
+      change.claimedAt ?? null,
+    ],
+  );
+}
+
+export async function finishReportRun(
+  db: Sql,
+  periodKey: string,
+  claimedBy: string,
+  outcome: { status: "posted"; at: string } | { status: "failed"; error: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE report_runs SET status = $3, posted_at = $4, last_error = $5
+      WHERE period_key = $1 AND claimed_by = $2`,
+    [
+      periodKey,
+      claimedBy,
+      outcome.status,
+      outcome.status === "posted" ? outcome.at : null,
+      outcome.status === "failed" ? outcome.error.slice(0, 2_000) : null,
+    ],
+  );
+}
+
+export async function listReportRuns(db: Sql): Promise<ReportRun[]> {
+  const rows = await db.query<ReportRunRow>(`SELECT ${COLUMNS} FROM report_runs ORDER BY period_key`);
+  return rows.map(fromRow);
+}
+
+/** The stored HTML report of a run, by its unguessable token (the link in Slack). */
+export async function reportHtmlByToken(db: Sql, token: string): Promise<string | null> {
+  const rows = await db.query<{ html: string | null }>("SELECT html FROM report_runs WHERE token = $1", [
+    token,
+  ]);
+  return rows[0]?.html ?? null;
+}
