@@ -132,6 +132,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       out,
       slack,
       slackSigningSecret,
+      logger: options.logger,
     });
 
     const audit = await verifyAudit(service.db);

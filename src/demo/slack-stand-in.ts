@@ -15,6 +15,15 @@ export interface StandInMessage {
   blocks: unknown[];
 }
 
+/** A file shared with files.uploadV2 (URL asked, bytes posted, upload completed into a channel). */
+export interface StandInFile {
+  id: string;
+  filename: string;
+  bytes: number;
+  channel: string | null;
+  threadTs: string | null;
+}
+
 export interface SlackStandIn {
   /** The Web API base, ending with /api/ (SLACK_API_URL). */
   url: string;
@@ -22,6 +31,7 @@ export interface SlackStandIn {
   ephemerals: { channel: string; user: string; text: string }[];
   /** The modals opened, oldest first. */
   views: Record<string, unknown>[];
+  files: StandInFile[];
   close(): Promise<void>;
 }
 
@@ -31,6 +41,8 @@ export async function startSlackStandIn(usergroups: Record<string, string[]>): P
   const messages: StandInMessage[] = [];
   const ephemerals: SlackStandIn["ephemerals"] = [];
   const views: Record<string, unknown>[] = [];
+  const files: StandInFile[] = [];
+  let base = "";
   let seq = 0;
   const nextTs = () => {
     seq += 1;
@@ -76,12 +88,36 @@ export async function startSlackStandIn(usergroups: Record<string, string[]>): P
         return { ok: true, view: { id: "V0HOME" } };
       case "usergroups.users.list":
         return { ok: true, users: usergroups[String(params.usergroup ?? "")] ?? [] };
+      case "files.getUploadURLExternal": {
+        const id = `F${files.length + 1}`;
+        files.push({ id, filename: String(params.filename ?? ""), bytes: 0, channel: null, threadTs: null });
+        return { ok: true, upload_url: `${base}upload/${id}`, file_id: id };
+      }
+      case "files.completeUploadExternal": {
+        const listed = (json(params.files) as { id: string }[] | null) ?? [];
+        for (const { id } of listed) {
+          const file = files.find((f) => f.id === id);
+          if (!file) continue;
+          file.channel = String(params.channel_id ?? "");
+          file.threadTs = params.thread_ts ? String(params.thread_ts) : null;
+        }
+        return { ok: true, files: listed.map(({ id }) => ({ id })) };
+      }
       default:
         return { ok: false, error: "unknown_method" };
     }
   }
 
   const server = createServer((req, res) => {
+    const upload = /^\/api\/upload\/(F\d+)$/.exec(req.url ?? "")?.[1];
+    if (upload) {
+      void raw(req).then((bytes) => {
+        const file = files.find((f) => f.id === upload);
+        if (file) file.bytes = bytes.length;
+        res.writeHead(file ? 200 : 404).end();
+      });
+      return;
+    }
     void body(req).then((text) => {
       const method = /^\/api\/([A-Za-z0-9_.]+)/.exec(req.url ?? "")?.[1] ?? "";
       const params = parse(String(req.headers["content-type"] ?? ""), text);
@@ -91,11 +127,13 @@ export async function startSlackStandIn(usergroups: Record<string, string[]>): P
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  base = `http://127.0.0.1:${port}/api/`;
   return {
-    url: `http://127.0.0.1:${port}/api/`,
+    url: base,
     messages,
     ephemerals,
     views,
+    files,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -104,10 +142,14 @@ export async function startSlackStandIn(usergroups: Record<string, string[]>): P
   };
 }
 
-async function body(req: IncomingMessage): Promise<string> {
+async function raw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+async function body(req: IncomingMessage): Promise<string> {
+  return (await raw(req)).toString("utf8");
 }
 
 function parse(contentType: string, text: string): Record<string, unknown> {

@@ -1,7 +1,10 @@
 import { createHmac } from "node:crypto";
+import type { Logger } from "pino";
 import type { Case } from "../engine/case.js";
+import { deliverScheduledReport } from "../report/deliver-report.js";
 import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js";
 import type { RunningService } from "../service.js";
+import { createSlackClient } from "../slack/client.js";
 import { ACTION_IDS, INPUT_ACTION, MODAL_BLOCKS, parseButtonValue } from "../slack/messages.js";
 import { getCase } from "../store/cases.js";
 import { listOutbox } from "../store/outbox.js";
@@ -33,6 +36,7 @@ export interface StoryContext {
   /** The Slack Web API stand-in the service posts to, and the secret its /slack/events checks. */
   slack: SlackStandIn;
   slackSigningSecret: string;
+  logger: Logger;
 }
 
 /** Who suppresses the finding in the console; in production GetFindingHistory would name them. */
@@ -467,5 +471,36 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   );
   const left = timers[0]?.next_due_at ? "a timer is still set" : "no timer left";
   say("case", `${closed.status}: time to remediate ${duration(closed.timeToRemediateMs)}, ${left}`);
+
+  // ── the weekly report ──────────────────────────────────────────────────────────────────────
+  // 09:00 in São Paulo on Monday 2027-03-15; the service's job scheduler would fire it on the real clock.
+  const monday = "2027-03-15T12:00:00.000Z";
+  heading(monday, "Monday 09:00 in São Paulo: the weekly governance report");
+  const posted = await deliverScheduledReport(
+    {
+      db: service.db,
+      policy: service.policy,
+      client: createSlackClient({ token: "xoxb-demo", slackApiUrl: ctx.slack.url }),
+      logger: ctx.logger,
+      now: clock.now,
+      publicUrl: null,
+      instance: "demo",
+    },
+    new Date(monday),
+  );
+  if (posted.outcome !== "posted") throw new Error(`the weekly report was not posted: ${posted.reason}`);
+  const summary = ctx.slack.messages.find((message) => message.ts === posted.ts);
+  const channel = summary?.channel ?? "";
+  say("slack", `to ${teamOf(channel)} ${channel}:`);
+  for (const line of slackText(summary?.blocks ?? [])) say("", line);
+  say("", "Block Kit Builder (once per topic, here the weekly report):");
+  out(`${" ".repeat(2 + LABEL + 4)}${blockKitBuilderUrl(summary?.blocks ?? [])}`);
+  for (const file of ctx.slack.files.filter((f) => f.threadTs === posted.ts)) {
+    say("files", `in its thread (files.uploadV2): ${file.filename}, ${Math.round(file.bytes / 1024)} KiB`);
+  }
+  say(
+    "",
+    "With PUBLIC_URL set, each number links to its section of the full report, which the service serves.",
+  );
   return [id, good];
 }

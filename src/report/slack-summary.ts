@@ -37,7 +37,7 @@ export function reportSummaryMessage(
     `*Suppressions blocked*\n${link("suppressions", String(report.suppressionsBlocked.total))}`,
     `*Exceptions*\n${link("exceptions", `${o.exceptions.approved} approved, ${o.exceptions.rejected} rejected, ${o.exceptions.expiringSoon} expiring in ${EXPIRING_SOON_DAYS} days`)}`,
     `*Upgrade dates*\n${link("upgrades", `${o.upgradeDates.missing} missing, ${o.upgradeDates.missed} missed`)}`,
-    `*EKS extended support*\n${link("eks", `${eks.clusters} clusters, ${formatUsd(eks.usdPerHour)}/h`)} (${formatUsd(eks.extraUsdPer30Days)} extra per 30 days)`,
+    `*EKS extended support*\n${link("eks", `${eks.clusters} cluster${eks.clusters === 1 ? "" : "s"}, ${formatUsd(eks.usdPerHour)}/h`)} (${formatUsd(eks.extraUsdPer30Days)} extra per 30 days)`,
   ];
   if (slowest) {
     fields.push(
