@@ -347,6 +347,15 @@ function dueAtOf(c: Case): string | null {
   return c.sla ? clockDueAt(c.sla) : null;
 }
 
+/**
+ * The deadline as it stands at `at`: like the case's slaDueAt, except that a clock paused by an
+ * exception counts its pause up to `at` (slaDueAt only counts pauses that ended).
+ */
+export function deadlineAt(c: Case, at: string): string | null {
+  if (c.upgrade?.agreed) return endOfDay(c.upgrade.agreed.date);
+  return c.sla ? clockDueAt(resumeClock(c.sla, at)) : null;
+}
+
 /** The instant a calendar day (YYYY-MM-DD, UTC) ends. */
 export function endOfDay(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00.000Z`) + 86_400_000).toISOString();

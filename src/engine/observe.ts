@@ -1,4 +1,4 @@
-import { type Case, exceptionHolds, observedVersion, type ResolvedBy } from "./case.js";
+import { type Case, deadlineAt, exceptionHolds, observedVersion, type ResolvedBy } from "./case.js";
 import { pauseClock, rescaleClock, startClock } from "./clock.js";
 import { base, type Decision, SECURITY_HUB_ACTOR } from "./decision.js";
 import { workflowUpdate } from "./effects.js";
@@ -125,6 +125,7 @@ export function observeFinding(
   const remediated = isRemediated(finding);
   if (remediated && before.resolvedAt === null) {
     const { by, reason } = remediatedBy(finding);
+    const dueAt = deadlineAt(before, d.at);
     d.emit({
       type: "case.resolved",
       ...base(d.at, SECURITY_HUB_ACTOR, reason),
@@ -132,8 +133,8 @@ export function observeFinding(
       timeToRemediateMs: Math.max(0, Date.parse(d.at) - Date.parse(before.firstObservedAt)),
       // Before this observation: a passing check is reported INFORMATIONAL, which has no SLA.
       severity: before.severity,
-      dueAt: before.slaDueAt,
-      withinSla: before.slaDueAt === null ? null : Date.parse(d.at) <= Date.parse(before.slaDueAt),
+      dueAt,
+      withinSla: dueAt === null ? null : Date.parse(d.at) <= Date.parse(dueAt),
     });
     return true;
   }

@@ -95,6 +95,33 @@ describe("engine: a finding is resolved", () => {
     expect(resolution).toMatchObject({ severity: "HIGH", dueAt: opened().state.slaDueAt, withinSla: false });
   });
 
+  it("given a case under an approved exception past its original deadline, when the check passes, then it was within the SLA: the pause counts up to the resolution", () => {
+    const approvedAt = "2026-11-10T00:00:00.000Z";
+    const passedAt = "2026-12-05T00:00:00.000Z"; // after the unpaused deadline, 2026-12-01
+    const { events } = play(
+      policy,
+      [
+        [
+          approvedAt,
+          act(ALICE, {
+            action: "exception_request",
+            justification: "vendor fix",
+            expiresAt: "2026-12-31T00:00:00.000Z",
+          }),
+        ],
+        [approvedAt, act(SAM, { action: "exception_approve", reason: null })],
+        [passedAt, seen(passedAt, { complianceStatus: "PASSED", severity: "INFORMATIONAL" })],
+      ],
+      opened().events,
+    );
+    const unpaused = Date.parse(opened().state.slaDueAt as string);
+    const resolution = events.find((event) => event.type === "case.resolved");
+    expect(resolution).toMatchObject({
+      withinSla: true,
+      dueAt: new Date(unpaused + (Date.parse(passedAt) - Date.parse(approvedAt))).toISOString(),
+    });
+  });
+
   it("given an untracked INFORMATIONAL case, when its check passes, then the resolution has no deadline to be within", () => {
     const { events } = play(policy, [
       [T0, seen(T0, { severity: "INFORMATIONAL" })],
