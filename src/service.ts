@@ -162,12 +162,14 @@ export async function startService(
             logger,
             now,
             publicUrl: env.PUBLIC_URL ?? null,
-            instance: `${hostname()}:${process.pid}`,
+            instance: `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
             pacer,
           }),
         );
       } else {
-        logger.warn("SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is");
+        logger.warn(
+          "SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is, and no weekly report is posted",
+        );
       }
     }
 
@@ -219,7 +221,7 @@ export async function startService(
             sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
           },
         },
-        // Unauthenticated like /healthz: counts only, for the scraper.
+        // Counts only, for the scraper; behind METRICS_TOKEN when it is set.
         metricsRoute(
           createServiceMetrics({
             db,
@@ -227,6 +229,7 @@ export async function startService(
             escalationLevels: policy.escalation.length,
             ...(options.metricsDb ? { dbCache: options.metricsDb } : {}),
           }),
+          env.METRICS_TOKEN ?? null,
         ),
         ...adminRoutes(db, adminToken, { policy, now }),
         ...reportRoutes(db, adminToken, { policy, now }),

@@ -15,7 +15,7 @@ import { ActionRefusedError, addActionCommands } from "./action-commands.js";
 import { addAuditCommand } from "./audit-command.js";
 import { openCaseReader } from "./case-reader.js";
 import { caseDetailText, casesTable } from "./format-cases.js";
-import { addReportCommand } from "./report-command.js";
+import { addReportCommand, ReportOutputError } from "./report-command.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -147,6 +147,7 @@ const EXPECTED_ERRORS = [
   CaseActionError,
   ReportQueryError,
   ReportRequestError,
+  ReportOutputError,
 ];
 
 program.parseAsync(process.argv).catch((error: Error) => {

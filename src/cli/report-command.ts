@@ -16,6 +16,11 @@ import { openStore } from "../store/open.js";
 export const REPORT_FORMATS = ["md", "csv", "json", "html"] as const;
 type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+/** The report could not be read or written: said in one line, without a stack. */
+export class ReportOutputError extends Error {
+  override name = "ReportOutputError";
+}
+
 interface ReportOptions {
   since: string;
   until?: string;
@@ -60,7 +65,9 @@ export function addReportCommand(program: Command): void {
       const report = await readReport(env, request, query);
       const text = await render(report, options.format);
       if (options.out) {
-        await writeFile(options.out, text);
+        await writeFile(options.out, text).catch((error: NodeJS.ErrnoException) => {
+          throw new ReportOutputError(`cannot write ${options.out}: ${error.code ?? error.message}`);
+        });
         process.stderr.write(`shgov: wrote the ${options.format} report to ${options.out}\n`);
       } else {
         process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
@@ -102,7 +109,10 @@ async function readReport(
         headers: { authorization: `Bearer ${owner.adminToken}` },
       });
       if (response.status !== 200) {
-        throw new Error(`the running service answered ${response.status}: ${await response.text()}`);
+        const body = (await response.json().catch(() => ({}))) as { message?: string };
+        throw new ReportOutputError(
+          `the running service answered ${response.status}: ${body.message ?? response.statusText}`,
+        );
       }
       return (await response.json()) as Report;
     }

@@ -39,8 +39,12 @@ export const envSchema = z.object({
   SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   PUBLIC_URL: z.preprocess(
     emptyAsUndefined,
-    z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
+    z
+      .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+      .refine((url) => !/[?#]/.test(url), "expected a base URL without ? or #")
+      .optional(),
   ),
+  METRICS_TOKEN: optionalString,
   AWS_REGION: optionalString,
   AWS_ENDPOINT_URL_SECURITYHUB: z.preprocess(emptyAsUndefined, z.url().optional()),
   AWS_ENDPOINT_URL_EVENTBRIDGE: z.preprocess(emptyAsUndefined, z.url().optional()),

@@ -488,7 +488,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
     },
     new Date(monday),
   );
-  if (posted.outcome !== "posted") throw new Error(`the weekly report was not posted: ${posted.reason}`);
+  if (posted.outcome !== "posted")
+    throw new Error(`the weekly report was not posted: ${JSON.stringify(posted)}`);
   const summary = ctx.slack.messages.find((message) => message.ts === posted.ts);
   const channel = summary?.channel ?? "";
   say("slack", `to ${teamOf(channel)} ${channel}:`);

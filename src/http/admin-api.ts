@@ -7,7 +7,7 @@ import type { Policy } from "../engine/policy.js";
 import { verifyAudit } from "../store/audit-verify.js";
 import { getCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
-import { keysMatch } from "./api-key.js";
+import { bearerMatches } from "./api-key.js";
 import { readBody } from "./body.js";
 import { sendError, sendJson } from "./respond.js";
 import type { Route } from "./server.js";
@@ -21,10 +21,7 @@ export function adminRoutes(
   adminToken: string,
   actions: { policy: Policy; now: () => Date },
 ): Route[] {
-  const authorized = (request: IncomingMessage) => {
-    const header = request.headers.authorization ?? "";
-    return header.startsWith("Bearer ") && keysMatch(header.slice(7), adminToken);
-  };
+  const authorized = (request: IncomingMessage) => bearerMatches(request, adminToken);
   return [
     {
       // A person's action on a case (claim, exception, upgrade date): 200 with what was decided,

@@ -23,7 +23,7 @@ export function dispatchTarget(kind: string): DispatchTarget {
   return "other";
 }
 
-const REPORT_RUN_STATUSES = ["claimed", "posted", "failed"];
+const REPORT_RUN_STATUSES = ["claimed", "posted", "failed", "abandoned"];
 
 /** Every query runs in one read-only transaction under this statement timeout. */
 async function readSnapshot(db: Database, statementTimeoutMs: number): Promise<DbSnapshot> {

@@ -1,5 +1,7 @@
 import type { Queue } from "bullmq";
 import { Registry } from "prom-client";
+import { bearerMatches } from "../http/api-key.js";
+import { sendError } from "../http/respond.js";
 import type { Route } from "../http/server.js";
 import type { Database } from "../store/database.js";
 import { type DbMetricsOptions, registerDbMetrics } from "./db-metrics.js";
@@ -32,14 +34,19 @@ export function createServiceMetrics(options: ServiceMetricsOptions): Registry {
 }
 
 /**
- * GET /metrics in the Prometheus text format. Unauthenticated like /healthz: it tells counts,
- * never case contents; keep the port off the internet or filter the path at the proxy.
+ * GET /metrics in the Prometheus text format. It tells counts, never case contents; with
+ * `token` (METRICS_TOKEN) it asks for it as a bearer token, which Prometheus sends with
+ * `authorization: { credentials: ... }` in its scrape config, since the port that takes
+ * EventBridge's and Slack's requests is usually reachable from outside.
  */
-export function metricsRoute(registry: Registry): Route {
+export function metricsRoute(registry: Registry, token: string | null = null): Route {
   return {
     method: "GET",
     path: /^\/metrics$/,
-    handler: async (_request, response) => {
+    handler: async (request, response) => {
+      if (token !== null && !bearerMatches(request, token)) {
+        return sendError(response, 401, "unauthorized", "GET /metrics needs the bearer token METRICS_TOKEN");
+      }
       const text = await registry.metrics();
       response.writeHead(200, {
         "content-type": registry.contentType,

@@ -42,6 +42,8 @@ export interface ReportRequest {
   teams?: string[];
   /** Rows of each list kept; the rest are counted. */
   listLimit?: number;
+  /** When the report is built (the report says so); now by default. */
+  generatedAt?: Date;
 }
 
 export class ReportRequestError extends Error {
@@ -67,6 +69,8 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
   const limit = request.listLimit ?? LIST_LIMIT;
   const data = await db.transaction(async (tx) => {
     await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    // Day and week arithmetic in SQL counts 24-hour days, as the code here does.
+    await tx.query("SET LOCAL TimeZone = 'UTC'");
     return {
       open: await openCaseRows(
         tx,
@@ -94,6 +98,8 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
     return entry;
   };
   for (const team of request.teams ?? []) if (request.team === null || team === request.team) teamOf(team);
+  // A team asked for by name has its row even when it owns nothing.
+  if (request.team !== null) teamOf(request.team);
   const overall = emptyFigures(null);
 
   for (const row of data.open) {
@@ -131,7 +137,7 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
 
   const until = request.until.getTime();
   return {
-    generatedAt: scope.until,
+    generatedAt: (request.generatedAt ?? new Date()).toISOString(),
     period: { since: scope.since, until: scope.until },
     team: request.team,
     overall,

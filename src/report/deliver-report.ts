@@ -3,18 +3,24 @@ import { CronExpressionParser } from "cron-parser";
 import type { Logger } from "pino";
 import type { Policy } from "../engine/policy.js";
 import { recordReportRun } from "../metrics/registry.js";
+import { classifySlackError } from "../slack/dispatcher.js";
 import type { ChannelPacer } from "../slack/pacer.js";
 import type { Database } from "../store/database.js";
-import { claimReportRun, finishReportRun, type ReportRun, updateReportRun } from "../store/report-runs.js";
+import {
+  claimReportRun,
+  finishReportRun,
+  ReportClaimLostError,
+  type ReportRun,
+  updateReportRun,
+} from "../store/report-runs.js";
 import { buildReport } from "./build-report.js";
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, renderTrendChartPng } from "./chart.js";
+import type { Report } from "./model.js";
 import { renderHtml } from "./render-html.js";
 import { reportTeams } from "./report-routes.js";
 import { reportSummaryMessage } from "./slack-summary.js";
 
 const DAY_MS = 86_400_000;
-/** The report covers the week before its scheduled instant. */
-export const REPORT_PERIOD_MS = 7 * DAY_MS;
 /** A report that could not go out on time (service down, Slack down) still goes out within this. */
 export const REPORT_GRACE_MS = DAY_MS;
 /** A claim whose holder has said nothing for this long is taken over (the holder crashed). */
@@ -28,14 +34,15 @@ export interface ReportDeliveryDeps {
   now: () => Date;
   /** The service's public base URL; when set, each number in Slack links to the full report. */
   publicUrl: string | null;
-  /** Who claims the run (host and pid), for the record. */
+  /** Who claims the run (host, pid and a random suffix), for the record and the claim's fence. */
   instance: string;
   pacer?: ChannelPacer;
 }
 
 export type ReportOutcome =
   | { outcome: "posted"; periodKey: string; ts: string; fileIds: string[] }
-  | { outcome: "skipped"; periodKey: string | null; reason: string };
+  | { outcome: "skipped"; periodKey: string | null; reason: string }
+  | { outcome: "abandoned"; periodKey: string; error: string };
 
 /**
  * The last instant `schedule` fired at or before `at`, in the policy's time zone: the end of the
@@ -48,11 +55,14 @@ export function reportSlot(schedule: string, timezone: string, at: Date): Date {
 }
 
 /**
- * Posts the report of the period that ended at the schedule's last slot, once: the period is
- * claimed in report_runs first (another instance, or this one after a restart, finds it taken or
- * posted), and each step (summary, files) is recorded as soon as it is done, so a retry after a
- * failure or a crash redoes only what is missing. Failures are recorded and thrown: the retry
- * schedule tries again within the grace period.
+ * Posts the report of the period between the schedule's previous slot and its last one (a week
+ * for a weekly schedule, daylight saving changes included), once: the period is claimed in
+ * report_runs first (another instance, or this one after a restart, finds it taken or posted), and
+ * each step (the report built, the summary, the files) is recorded as soon as it is done, so a
+ * retry redoes only what is missing and posts the same figures. A failure Slack may get over
+ * (5xx, 429, a network error, the database) is recorded and thrown, and the retry schedule tries
+ * again within the grace period; one it will not (no such channel, not in it, a missing scope) is
+ * abandoned for this period and logged as an error.
  */
 export async function deliverScheduledReport(deps: ReportDeliveryDeps, at: Date): Promise<ReportOutcome> {
   const { db, policy, logger } = deps;
@@ -64,11 +74,12 @@ export async function deliverScheduledReport(deps: ReportDeliveryDeps, at: Date)
   if (now.getTime() - slot.getTime() > REPORT_GRACE_MS) {
     return { outcome: "skipped", periodKey, reason: "the slot is more than a day old" };
   }
+  const since = reportSlot(settings.schedule, settings.timezone, new Date(slot.getTime() - 1));
   const run = await claimReportRun(
     db,
     {
       periodKey,
-      since: new Date(slot.getTime() - REPORT_PERIOD_MS).toISOString(),
+      since: since.toISOString(),
       until: periodKey,
       channel: settings.channel,
       claimedBy: deps.instance,
@@ -81,16 +92,40 @@ export async function deliverScheduledReport(deps: ReportDeliveryDeps, at: Date)
     return { outcome: "skipped", periodKey, reason: "already posted, or being posted by another instance" };
   }
   const log = logger.child({ periodKey, channel: run.channel, attempt: run.attempts });
+  const progress = { ts: run.ts, fileIds: run.fileIds };
   try {
-    const posted = await postRun(deps, run, slot);
+    await postRun(deps, run, progress);
     await finishReportRun(db, periodKey, deps.instance, { status: "posted", at: deps.now().toISOString() });
     recordReportRun("posted");
-    log.info({ ts: posted.ts, fileIds: posted.fileIds }, "weekly report posted");
-    return { outcome: "posted", periodKey, ...posted };
+    log.info({ ts: progress.ts, fileIds: progress.fileIds }, "weekly report posted");
+    return { outcome: "posted", periodKey, ts: progress.ts ?? "", fileIds: progress.fileIds ?? [] };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await finishReportRun(db, periodKey, deps.instance, { status: "failed", error: message }).catch(() => {});
+    if (error instanceof ReportClaimLostError) {
+      log.warn("another instance took over the weekly report; this one stops");
+      return { outcome: "skipped", periodKey, reason: error.message };
+    }
+    // Errors of Slack's client are classified as the dispatcher does; anything else (the database,
+    // a dropped connection) is worth another try.
+    const fromSlack = String((error as { code?: unknown } | null)?.code ?? "").startsWith("slack_webapi_");
+    const failure = fromSlack
+      ? classifySlackError(error)
+      : { kind: "retryable" as const, message: error instanceof Error ? error.message : String(error) };
+    if (failure.kind === "rate_limited") deps.pacer?.block(run.channel, failure.retryAfterMs);
+    const status = failure.kind === "permanent" ? "abandoned" : "failed";
+    await finishReportRun(db, periodKey, deps.instance, {
+      status,
+      error: failure.message,
+      ts: progress.ts,
+      fileIds: progress.fileIds,
+    }).catch((finishError) => log.error({ err: finishError }, "could not record the report's failure"));
     recordReportRun("failed");
+    if (status === "abandoned") {
+      log.error(
+        { err: error },
+        `Slack refused the weekly report (${failure.message}); not retried for this period: check report.channel and that the app is in it`,
+      );
+      return { outcome: "abandoned", periodKey, error: failure.message };
+    }
     log.warn({ err: error }, "weekly report failed; retried within the day");
     throw error;
   }
@@ -99,25 +134,33 @@ export async function deliverScheduledReport(deps: ReportDeliveryDeps, at: Date)
 async function postRun(
   deps: ReportDeliveryDeps,
   run: ReportRun,
-  slot: Date,
-): Promise<{ ts: string; fileIds: string[] }> {
+  progress: { ts: string | null; fileIds: string[] | null },
+): Promise<void> {
   const { db, policy, client } = deps;
-  const report = await buildReport(db, {
-    since: new Date(run.since),
-    until: slot,
-    team: null,
-    teams: reportTeams(policy).owners,
-  });
+  const alive = () => deps.now().toISOString();
+  let report: Report;
+  if (run.report) {
+    report = run.report;
+  } else {
+    report = await buildReport(db, {
+      since: new Date(run.since),
+      until: new Date(run.until),
+      team: null,
+      teams: reportTeams(policy).owners,
+      generatedAt: deps.now(),
+    });
+  }
   const chartPng = await renderTrendChartPng(report);
   const html = renderHtml(report, { chartPng });
-  await updateReportRun(db, run.periodKey, deps.instance, { html });
+  if (!run.report)
+    await updateReportRun(db, run.periodKey, deps.instance, { claimedAt: alive(), report, html });
   const detailUrl = deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, "")}/reports/${run.token}` : null;
 
-  let ts = run.ts;
   let channelId = run.channel;
-  if (ts === null) {
+  if (progress.ts === null) {
     const message = reportSummaryMessage(report, { detailUrl });
     await deps.pacer?.take(run.channel);
+    await updateReportRun(db, run.periodKey, deps.instance, { claimedAt: alive() });
     const answer = await client.chat.postMessage({
       channel: run.channel,
       text: message.text,
@@ -125,16 +168,16 @@ async function postRun(
       unfurl_links: false,
     });
     if (!answer.ts) throw new Error("chat.postMessage answered without a ts");
-    ts = answer.ts;
+    progress.ts = answer.ts;
     channelId = answer.channel ?? run.channel;
-    await updateReportRun(db, run.periodKey, deps.instance, { ts });
+    await updateReportRun(db, run.periodKey, deps.instance, { claimedAt: alive(), ts: answer.ts });
   }
-  if (run.fileIds !== null) return { ts, fileIds: run.fileIds };
+  if (progress.fileIds !== null) return;
 
   const day = run.until.slice(0, 10);
   const upload = await client.filesUploadV2({
     channel_id: channelId,
-    thread_ts: ts,
+    thread_ts: progress.ts,
     initial_comment: "Open cases and SLA compliance over the last 8 weeks, and the full report.",
     file_uploads: [
       {
@@ -153,6 +196,6 @@ async function postRun(
   const fileIds = (upload.files ?? []).flatMap((completion) =>
     ((completion as { files?: { id?: string }[] }).files ?? []).flatMap((file) => (file.id ? [file.id] : [])),
   );
-  await updateReportRun(db, run.periodKey, deps.instance, { fileIds });
-  return { ts, fileIds };
+  progress.fileIds = fileIds;
+  await updateReportRun(db, run.periodKey, deps.instance, { claimedAt: alive(), fileIds });
 }

@@ -1,5 +1,6 @@
 import type { Sql } from "../store/database.js";
 import { iso, isoOrNull } from "../store/database.js";
+import type { BlockedSuppression, ExpiringException, MissingUpgradeDate } from "./model.js";
 
 /**
  * The report's SQL. Each query aggregates in the database and returns a few rows per team, so a
@@ -149,18 +150,7 @@ export async function blockedSuppressions(
   db: Sql,
   scope: ReportScope,
   limit: number,
-): Promise<{
-  total: number;
-  byActor: { actor: string; count: number }[];
-  items: {
-    caseId: string;
-    title: string;
-    team: string;
-    accountId: string;
-    blockedAt: string;
-    suppressedBy: string | null;
-  }[];
-}> {
+): Promise<{ total: number; byActor: { actor: string; count: number }[]; items: BlockedSuppression[] }> {
   const blocked = `
     WITH blocked AS (
       SELECT e.case_id, e.at, c.title, c.owner_team, c.account_id,
@@ -198,33 +188,34 @@ export async function blockedSuppressions(
   };
 }
 
+/**
+ * Open cases matching `where`: how many per team, and the first `limit` of them in `order`.
+ * `where` may use $1.. for `params`.
+ */
+async function casesPerTeamAndFirst<Row>(
+  db: Sql,
+  query: { where: string; params: unknown[]; columns: string; order: string; limit: number },
+): Promise<{ perTeam: Map<string, number>; rows: Row[] }> {
+  const counts = await db.query<{ team: string; count: number }>(
+    `SELECT owner_team AS team, count(*)::int AS count FROM cases WHERE ${query.where} GROUP BY 1`,
+    query.params,
+  );
+  const rows = await db.query<Row>(
+    `SELECT ${query.columns} FROM cases WHERE ${query.where}
+      ORDER BY ${query.order} LIMIT ${Math.trunc(query.limit)}`,
+    query.params,
+  );
+  return { perTeam: new Map(counts.map((row) => [row.team, row.count])), rows };
+}
+
 /** Approved exceptions that expire in [until, until + days), soonest first, and their count per team. */
 export async function expiringExceptions(
   db: Sql,
   scope: ReportScope,
   days: number,
   limit: number,
-): Promise<{
-  perTeam: Map<string, number>;
-  items: {
-    caseId: string;
-    title: string;
-    team: string;
-    exceptionId: string;
-    requestedBy: string;
-    approvedBy: string | null;
-    expiresAt: string;
-  }[];
-}> {
-  const where = `status = 'excepted' AND exception_expires_at >= $1::timestamptz
-      AND exception_expires_at < $1::timestamptz + make_interval(days => $2::int)
-      AND ($3::text IS NULL OR owner_team = $3)`;
-  const params = [scope.until, days, scope.team];
-  const counts = await db.query<{ team: string; count: number }>(
-    `SELECT owner_team AS team, count(*)::int AS count FROM cases WHERE ${where} GROUP BY 1`,
-    params,
-  );
-  const items = await db.query<{
+): Promise<{ perTeam: Map<string, number>; items: ExpiringException[] }> {
+  const { perTeam, rows } = await casesPerTeamAndFirst<{
     id: string;
     title: string;
     owner_team: string;
@@ -232,18 +223,22 @@ export async function expiringExceptions(
     requested_by: string;
     approved_by: string | null;
     expires_at: Date;
-  }>(
-    `SELECT id, title, owner_team, state->'exception'->>'id' AS exception_id,
+  }>(db, {
+    where: `status = 'excepted' AND exception_expires_at >= $1::timestamptz
+      AND exception_expires_at < $1::timestamptz + make_interval(days => $2::int)
+      AND ($3::text IS NULL OR owner_team = $3)`,
+    params: [scope.until, days, scope.team],
+    // The JSON state is read for the listed rows only.
+    columns: `id, title, owner_team, state->'exception'->>'id' AS exception_id,
             state->'exception'->'requester'->>'user' AS requested_by,
             state->'exception'->'decidedBy'->>'user' AS approved_by,
-            exception_expires_at AS expires_at
-       FROM cases WHERE ${where}
-      ORDER BY exception_expires_at, id LIMIT ${Math.trunc(limit)}`,
-    params,
-  );
+            exception_expires_at AS expires_at`,
+    order: "exception_expires_at, id",
+    limit,
+  });
   return {
-    perTeam: new Map(counts.map((row) => [row.team, row.count])),
-    items: items.map((row) => ({
+    perTeam,
+    items: rows.map((row) => ({
       caseId: row.id,
       title: row.title,
       team: row.owner_team,
@@ -255,47 +250,29 @@ export async function expiringExceptions(
   };
 }
 
-/** Open cases that need an agreed upgrade date and have none (columns kept by saveCases). */
-const NEEDS_DATE = "status <> 'resolved' AND upgrade_date_agreed = false";
-
-/** Open cases that need an agreed upgrade date and have none, nearest deadline first. */
+/** Open cases that need an agreed upgrade date and have none (columns kept by saveCases), nearest deadline first. */
 export async function missingUpgradeDates(
   db: Sql,
   scope: ReportScope,
   limit: number,
-): Promise<{
-  perTeam: Map<string, number>;
-  items: {
-    caseId: string;
-    title: string;
-    team: string;
-    resourceId: string | null;
-    eksVersion: string | null;
-    deadline: string | null;
-  }[];
-}> {
-  const params = [scope.team];
-  const counts = await db.query<{ team: string; count: number }>(
-    `SELECT owner_team AS team, count(*)::int AS count FROM cases
-      WHERE ${NEEDS_DATE} AND ($1::text IS NULL OR owner_team = $1) GROUP BY 1`,
-    params,
-  );
-  const items = await db.query<{
+): Promise<{ perTeam: Map<string, number>; items: Omit<MissingUpgradeDate, "daysLeft">[] }> {
+  const { perTeam, rows } = await casesPerTeamAndFirst<{
     id: string;
     title: string;
     owner_team: string;
     resource_id: string | null;
     eks_version: string | null;
     deadline: Date | null;
-  }>(
-    `SELECT id, title, owner_team, resource_id, eks_version, upgrade_deadline AS deadline
-       FROM cases WHERE ${NEEDS_DATE} AND ($1::text IS NULL OR owner_team = $1)
-      ORDER BY upgrade_deadline NULLS LAST, id LIMIT ${Math.trunc(limit)}`,
-    params,
-  );
+  }>(db, {
+    where: "status <> 'resolved' AND upgrade_date_agreed = false AND ($1::text IS NULL OR owner_team = $1)",
+    params: [scope.team],
+    columns: "id, title, owner_team, resource_id, eks_version, upgrade_deadline AS deadline",
+    order: "upgrade_deadline NULLS LAST, id",
+    limit,
+  });
   return {
-    perTeam: new Map(counts.map((row) => [row.team, row.count])),
-    items: items.map((row) => ({
+    perTeam,
+    items: rows.map((row) => ({
       caseId: row.id,
       title: row.title,
       team: row.owner_team,

@@ -30,14 +30,39 @@ export class ReportQueryError extends Error {
   }
 }
 
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+/** A calendar date that exists (2026-02-30 does not). */
+function realDate(year: string, month: string, day: string): boolean {
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return (
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day)
+  );
+}
+
+/** 2026-11-01 (midnight UTC), or 2026-11-01T09:00[:00[.000]] with Z or an offset (UTC when none). */
 function instant(field: string, text: string): Date {
-  const parsed = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(parsed)) {
-    throw new ReportQueryError(
+  const fail = () =>
+    new ReportQueryError(
       field,
-      `"${text}" is neither a duration (7d, 12h, 2w) nor a date (2026-11-01) or instant`,
+      `"${text}" is neither a duration (7d, 12h, 2w) nor a date (2026-11-01) or instant (2026-11-01T09:00Z)`,
     );
+  const date = DATE.exec(text);
+  if (date) {
+    const [, year = "", month = "", day = ""] = date;
+    if (!realDate(year, month, day)) throw fail();
+    return new Date(`${text}T00:00:00Z`);
   }
+  const at = INSTANT.exec(text);
+  if (!at) throw fail();
+  const [, year = "", month = "", day = "", hour = "", minute = "", second = "0", zone] = at;
+  if (!realDate(year, month, day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59)
+    throw fail();
+  const parsed = Date.parse(zone ? text : `${text}Z`);
+  if (Number.isNaN(parsed)) throw fail();
   return new Date(parsed);
 }
 
@@ -57,6 +82,9 @@ export function parseReportQuery(
   }
   const { since: sinceText, until: untilText, team } = parsed.data;
   const until = untilText === undefined ? now : instant("until", untilText);
+  if (until.getTime() > now.getTime() + 60_000) {
+    throw new ReportQueryError("until", `the period cannot end in the future (now is ${now.toISOString()})`);
+  }
   const back = parseDuration(sinceText);
   const since = back === null ? instant("since", sinceText) : new Date(until.getTime() - back);
   if (since.getTime() >= until.getTime()) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Policy } from "../engine/policy.js";
-import { keysMatch } from "../http/api-key.js";
+import { bearerMatches } from "../http/api-key.js";
 import { sendError, sendJson } from "../http/respond.js";
 import type { Route } from "../http/server.js";
 import type { Database } from "../store/database.js";
@@ -28,10 +28,7 @@ export function reportRoutes(
   adminToken: string,
   deps: { policy: Policy; now: () => Date },
 ): Route[] {
-  const authorized = (request: IncomingMessage) => {
-    const header = request.headers.authorization ?? "";
-    return header.startsWith("Bearer ") && keysMatch(header.slice(7), adminToken);
-  };
+  const authorized = (request: IncomingMessage) => bearerMatches(request, adminToken);
   return [
     {
       method: "GET",
@@ -42,7 +39,8 @@ export function reportRoutes(
         response.writeHead(200, {
           "content-type": "text/html; charset=utf-8",
           "cache-control": "private, no-store",
-          "content-security-policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+          "content-security-policy":
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'",
           "x-content-type-options": "nosniff",
           "referrer-policy": "no-referrer",
         });

@@ -149,8 +149,9 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: "report runs",
     sql: `
       -- One row per scheduled report period: claimed by the instance that posts it, posted once.
-      -- period_key is the scheduled instant (ISO) the run reports up to. token makes the link to
-      -- the stored HTML report unguessable.
+      -- period_key is the scheduled instant (ISO) the run reports up to. report is the report as
+      -- built on the first attempt (a retry posts the same figures). token makes the link to the
+      -- stored HTML report unguessable.
       CREATE TABLE report_runs (
         period_key   text PRIMARY KEY,
         since        timestamptz NOT NULL,
@@ -161,6 +162,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         claimed_at   timestamptz NOT NULL,
         claimed_by   text NOT NULL,
         token        text NOT NULL UNIQUE,
+        report       jsonb,
         html         text,
         posted_at    timestamptz,
         ts           text,

@@ -1,17 +1,23 @@
 import { randomBytes } from "node:crypto";
+import type { Report } from "../report/model.js";
 import { iso, isoOrNull, type Sql } from "./database.js";
 
-/** One scheduled report period and how far its delivery got (report_runs). */
+/**
+ * One scheduled report period and how far its delivery got (report_runs). `failed` is tried again;
+ * `abandoned` (Slack refused for good: no such channel, not in it, a missing scope) is not.
+ */
 export interface ReportRun {
   periodKey: string;
   since: string;
   until: string;
   channel: string;
-  status: "claimed" | "posted" | "failed";
+  status: "claimed" | "posted" | "failed" | "abandoned";
   attempts: number;
   claimedAt: string;
   claimedBy: string;
   token: string;
+  /** The report as built on the first attempt: a retry posts the same figures. */
+  report: Report | null;
   /** Slack's ts of the summary once posted: a retry does not post it again. */
   ts: string | null;
   /** The files uploaded once they are: a retry does not upload them again. */
@@ -30,6 +36,7 @@ interface ReportRunRow {
   claimed_at: Date;
   claimed_by: string;
   token: string;
+  report: Report | null;
   ts: string | null;
   file_ids: string[] | null;
   posted_at: Date | null;
@@ -37,7 +44,7 @@ interface ReportRunRow {
 }
 
 const COLUMNS =
-  "period_key, since, until, channel, status, attempts, claimed_at, claimed_by, token, ts, file_ids, posted_at, last_error";
+  "period_key, since, until, channel, status, attempts, claimed_at, claimed_by, token, report, ts, file_ids, posted_at, last_error";
 
 function fromRow(row: ReportRunRow): ReportRun {
   return {
@@ -50,6 +57,7 @@ function fromRow(row: ReportRunRow): ReportRun {
     claimedAt: iso(row.claimed_at),
     claimedBy: row.claimed_by,
     token: row.token,
+    report: row.report,
     ts: row.ts,
     fileIds: row.file_ids,
     postedAt: isoOrNull(row.posted_at),
@@ -57,10 +65,17 @@ function fromRow(row: ReportRunRow): ReportRun {
   };
 }
 
+/** The holder of a period's claim lost it (it was silent too long and another instance took over). */
+export class ReportClaimLostError extends Error {
+  override name = "ReportClaimLostError";
+}
+
 /**
  * Claims a period for delivery: the first claim inserts the row; a later one takes it over only
- * when it failed, or when its claimer has been silent for `staleAfterMs` (it crashed). Returns
- * null when the period is posted or another instance is delivering it.
+ * when it failed, or when its holder has been silent for `staleAfterMs` (it crashed). Until the
+ * summary is posted, a claim takes the channel the policy names now. Returns null when the period
+ * is posted, abandoned, or being delivered by another instance. Instants come from the callers'
+ * clocks: instances must agree on the time to within minutes.
  */
 export async function claimReportRun(
   db: Sql,
@@ -72,7 +87,8 @@ export async function claimReportRun(
      VALUES ($1, $2, $3, $4, 'claimed', $5, $6, $7)
      ON CONFLICT (period_key) DO UPDATE
         SET status = 'claimed', attempts = report_runs.attempts + 1, claimed_at = EXCLUDED.claimed_at,
-            claimed_by = EXCLUDED.claimed_by
+            claimed_by = EXCLUDED.claimed_by,
+            channel = CASE WHEN report_runs.ts IS NULL THEN EXCLUDED.channel ELSE report_runs.channel END
       WHERE report_runs.status = 'failed'
          OR (report_runs.status = 'claimed' AND report_runs.claimed_at < $5::timestamptz - make_interval(secs => $8::float8 / 1000))
      RETURNING ${COLUMNS}`,
@@ -90,43 +106,57 @@ export async function claimReportRun(
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-/** Records a step of the delivery as soon as it is done, while the claim is still held. */
+/**
+ * Records a step of the delivery as soon as it is done, and that the holder is alive (`claimedAt`).
+ * Throws ReportClaimLostError when the claim is no longer this holder's: it must stop.
+ */
 export async function updateReportRun(
   db: Sql,
   periodKey: string,
   claimedBy: string,
-  change: { html?: string; ts?: string; fileIds?: string[]; claimedAt?: string },
+  change: { claimedAt: string; report?: Report; html?: string; ts?: string; fileIds?: string[] },
 ): Promise<void> {
-  await db.query(
-    `UPDATE report_runs SET html = COALESCE($3, html), ts = COALESCE($4, ts),
-            file_ids = COALESCE($5::jsonb, file_ids), claimed_at = COALESCE($6::timestamptz, claimed_at)
-      WHERE period_key = $1 AND claimed_by = $2`,
+  const rows = await db.query(
+    `UPDATE report_runs SET report = COALESCE($3::jsonb, report), html = COALESCE($4, html), ts = COALESCE($5, ts),
+            file_ids = COALESCE($6::jsonb, file_ids), claimed_at = $7
+      WHERE period_key = $1 AND claimed_by = $2 AND status = 'claimed'
+      RETURNING period_key`,
     [
       periodKey,
       claimedBy,
+      change.report ? JSON.stringify(change.report) : null,
       change.html ?? null,
       change.ts ?? null,
       change.fileIds ? JSON.stringify(change.fileIds) : null,
-      change.claimedAt ?? null,
+      change.claimedAt,
     ],
   );
+  if (rows.length === 0)
+    throw new ReportClaimLostError(`the claim on the report of ${periodKey} was taken over`);
 }
 
+/** Ends a delivery; what was done before a failure (`ts`, `fileIds`) is kept so a retry skips it. */
 export async function finishReportRun(
   db: Sql,
   periodKey: string,
   claimedBy: string,
-  outcome: { status: "posted"; at: string } | { status: "failed"; error: string },
+  outcome:
+    | { status: "posted"; at: string }
+    | { status: "failed" | "abandoned"; error: string; ts: string | null; fileIds: string[] | null },
 ): Promise<void> {
+  const failed = outcome.status === "posted" ? null : outcome;
   await db.query(
-    `UPDATE report_runs SET status = $3, posted_at = $4, last_error = $5
-      WHERE period_key = $1 AND claimed_by = $2`,
+    `UPDATE report_runs SET status = $3, posted_at = $4, last_error = $5, ts = COALESCE($6, ts),
+            file_ids = COALESCE($7::jsonb, file_ids)
+      WHERE period_key = $1 AND claimed_by = $2 AND status = 'claimed'`,
     [
       periodKey,
       claimedBy,
       outcome.status,
       outcome.status === "posted" ? outcome.at : null,
-      outcome.status === "failed" ? outcome.error.slice(0, 2_000) : null,
+      failed ? failed.error.slice(0, 2_000) : null,
+      failed?.ts ?? null,
+      failed?.fileIds ? JSON.stringify(failed.fileIds) : null,
     ],
   );
 }

@@ -257,6 +257,28 @@ describe("GET /metrics while Redis is away", () => {
   });
 });
 
+describe("GET /metrics with METRICS_TOKEN", () => {
+  let guarded: TestService;
+  beforeAll(async () => {
+    guarded = await startTestService({
+      roles: { http: true, worker: false },
+      env: { METRICS_TOKEN: "scrape-me" },
+    });
+  });
+  afterAll(async () => guarded?.stop());
+
+  it("asks for the token as a bearer token, and answers the scraper that sends it", async () => {
+    const anonymous = await fetch(`${guarded.url}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain("shgov_");
+    const wrong = await fetch(`${guarded.url}/metrics`, { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    const scraper = await fetch(`${guarded.url}/metrics`, { headers: { authorization: "Bearer scrape-me" } });
+    expect(scraper.status).toBe(200);
+    expect(await scraper.text()).toContain("shgov_events_accepted_total");
+  });
+});
+
 async function insertCase(db: Database, id: string, status: string, severity: string): Promise<void> {
   await db.query(
     `INSERT INTO cases (id, severity, title, account_id, region, owner_team, counterpart_team, status,

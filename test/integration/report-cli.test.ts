@@ -91,14 +91,19 @@ describe("shgov report", () => {
     const since = await runCli(["report", "--since", "last week"], env);
     expect(since).toMatchObject({ code: 1 });
     expect(since.stderr).toBe(
-      'shgov: since: "last week" is neither a duration (7d, 12h, 2w) nor a date (2026-11-01) or instant\n',
+      'shgov: since: "last week" is neither a duration (7d, 12h, 2w) nor a date (2026-11-01) or instant (2026-11-01T09:00Z)\n',
     );
     const team = await runCli(["report", "--team", "marketing"], env);
     expect(team.stderr).toBe(
       'shgov: team: no team "marketing" in the policy (teams: leadership, platform, security)\n',
     );
-    const backwards = await runCli(["report", "--since", "2026-12-05", "--until", "2026-12-01"], env);
+    const backwards = await runCli(["report", "--since", "2026-11-05", "--until", "2026-11-01"], env);
     expect(backwards.stderr).toMatch(/^shgov: since: the period must start before it ends/);
+    const out = await runCli(["report", "--out", "/nonexistent-dir/report.md"], env);
+    expect(out).toMatchObject({
+      code: 1,
+      stderr: "shgov: cannot write /nonexistent-dir/report.md: ENOENT\n",
+    });
     const format = await runCli(["report", "--format", "pdf"], env);
     expect(format.code).toBe(1);
     expect(format.stderr).toContain("Allowed choices are md, csv, json, html");
