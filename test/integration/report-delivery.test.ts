@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import type { Policy } from "../../src/engine/policy.js";
 import { createHttpServer } from "../../src/http/server.js";
 import { runReportScheduler } from "../../src/queue/report-scheduler.js";
@@ -25,6 +25,7 @@ import { examplePolicy } from "../support/engine.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { eventually } from "../support/http.js";
 import { generateHistory, storeHistory } from "../support/report-dataset.js";
+import { deleteQueueKeys } from "../support/service.js";
 import { openTestStore } from "../support/stores.js";
 
 /**
@@ -335,6 +336,7 @@ describe("the weekly report in Slack", () => {
         deps(policy, () => new Date(), { instance }),
         { retryEveryMs: 500 },
       );
+    onTestFinished(() => deleteQueueKeys(env.REDIS_URL, env.QUEUE_PREFIX));
     const stops = [start("a"), start("b")];
     await eventually(async () => {
       const posted = (await listReportRuns(db)).filter((run) => run.status === "posted");
