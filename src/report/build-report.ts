@@ -1,3 +1,4 @@
+import { CASE_STATUSES } from "../engine/case.js";
 import { EKS_CALENDAR } from "../engine/eks-calendar.js";
 import { SEVERITIES, type Severity } from "../engine/finding.js";
 import type { Database } from "../store/database.js";
@@ -18,7 +19,6 @@ import {
   blockedSuppressions,
   expiringExceptions,
   missingUpgradeDates,
-  openCaseCount,
   openCaseRows,
   openClustersByEksVersion,
   periodEventRows,
@@ -31,7 +31,8 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 export const TREND_WEEKS = 8;
 
-const OPEN_STATUSES = ["open", "excepted", "awaiting_date", "date_agreed", "breached"] as const;
+type OpenStatus = Exclude<(typeof CASE_STATUSES)[number], "resolved">;
+const OPEN_STATUSES = CASE_STATUSES.filter((status): status is OpenStatus => status !== "resolved");
 
 export interface ReportRequest {
   since: Date;
@@ -84,7 +85,6 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
       missing: await missingUpgradeDates(tx, scope, limit),
       clusters: await openClustersByEksVersion(tx, scope),
       trend: await trendRows(tx, scope, TREND_WEEKS),
-      openNow: await openCaseCount(tx, scope.team),
     };
   });
 
@@ -108,7 +108,7 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
       target.open.total += row.count;
       target.open.bySeverity[row.severity as Severity] += row.count;
       target.open.byAge[bucket] += row.count;
-      target.open.byStatus[row.status as (typeof OPEN_STATUSES)[number]] += row.count;
+      target.open.byStatus[row.status as OpenStatus] += row.count;
       target.sla.openPastDue += row.pastDue;
     }
   }
@@ -154,7 +154,8 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
       ),
     },
     extendedSupport: extendedSupport(data.clusters, request.since.getTime(), until),
-    trend: trendPoints(data.trend, data.openNow, until),
+    // The open cases counted above (in the asked team's scope) anchor the trend.
+    trend: trendPoints(data.trend, overall.open.total, until),
   };
 }
 
@@ -230,9 +231,13 @@ function countEvent(
   }
 }
 
+/** Resolutions within their deadline among those that had one; null when none had one. */
+function compliance(withinSla: number, withDeadline: number): number | null {
+  return withDeadline === 0 ? null : withinSla / withDeadline;
+}
+
 function finish(target: TeamFigures): void {
-  target.sla.compliance =
-    target.sla.closedWithDeadline === 0 ? null : target.sla.closedWithinSla / target.sla.closedWithDeadline;
+  target.sla.compliance = compliance(target.sla.closedWithinSla, target.sla.closedWithDeadline);
   target.escalationsByLevel.sort((a, b) => a.level - b.level);
   const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
   target.timeToRemediate.sort((a, b) => rank(b.severity) - rank(a.severity));
@@ -297,7 +302,7 @@ export function extendedSupport(
  * the openings and plus the resolutions recorded since that instant.
  */
 function trendPoints(
-  rows: { weeksAgo: number; delta: number; resolved: number; withDeadline: number; withinSla: number }[],
+  rows: { weeksAgo: number; delta: number; withDeadline: number; withinSla: number }[],
   openNow: number,
   until: number,
 ): TrendPoint[] {
@@ -312,7 +317,7 @@ function trendPoints(
       open: openNow - since.reduce((sum, row) => sum + row.delta, 0),
       closedWithDeadline: withDeadline,
       closedWithinSla: withinSla,
-      compliance: withDeadline === 0 ? null : withinSla / withDeadline,
+      compliance: compliance(withinSla, withDeadline),
     });
   }
   return points;

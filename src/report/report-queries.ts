@@ -307,17 +307,15 @@ export async function trendRows(
   db: Sql,
   scope: ReportScope,
   weeks: number,
-): Promise<{ weeksAgo: number; delta: number; resolved: number; withDeadline: number; withinSla: number }[]> {
+): Promise<{ weeksAgo: number; delta: number; withDeadline: number; withinSla: number }[]> {
   const rows = await db.query<{
     weeks_ago: number;
     delta: number;
-    resolved: number;
     with_deadline: number;
     within_sla: number;
   }>(
     `SELECT GREATEST(-1, ceil(extract(epoch FROM ($1::timestamptz - e.at)) * 1000 / ${WEEK_MS}) - 1)::int AS weeks_ago,
             sum(CASE WHEN e.type = 'case.resolved' THEN -1 ELSE 1 END)::int AS delta,
-            count(*) FILTER (WHERE e.type = 'case.resolved')::int AS resolved,
             count(*) FILTER (WHERE e.type = 'case.resolved' AND e.data->>'withinSla' IN ('true', 'false'))::int AS with_deadline,
             count(*) FILTER (WHERE e.type = 'case.resolved' AND e.data->>'withinSla' = 'true')::int AS within_sla
        FROM audit_events e
@@ -330,17 +328,7 @@ export async function trendRows(
   return rows.map((row) => ({
     weeksAgo: row.weeks_ago,
     delta: row.delta,
-    resolved: row.resolved,
     withDeadline: row.with_deadline,
     withinSla: row.within_sla,
   }));
-}
-
-/** Cases not resolved now (the trend's anchor). */
-export async function openCaseCount(db: Sql, team: string | null): Promise<number> {
-  const rows = await db.query<{ count: number }>(
-    `SELECT count(*)::int AS count FROM cases WHERE status <> 'resolved' AND ($1::text IS NULL OR owner_team = $1)`,
-    [team],
-  );
-  return rows[0]?.count ?? 0;
 }
