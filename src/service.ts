@@ -232,7 +232,7 @@ export async function startService(
           env.METRICS_TOKEN ?? null,
         ),
         ...adminRoutes(db, adminToken, { policy, now }),
-        ...reportRoutes(db, adminToken, { policy, now }),
+        ...reportRoutes(db),
       ];
       if (env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN) {
         // Socket Mode: Slack delivers events over a WebSocket the app opens; no public URL needed.

@@ -1,7 +1,9 @@
 import type { Env } from "../config/env.js";
 import type { CaseStatus } from "../engine/case.js";
+import { buildReport, type ReportRequest } from "../report/build-report.js";
+import type { Report } from "../report/model.js";
 import { type CaseDetail, type CaseSummary, getCase, listCases } from "../store/cases.js";
-import { readDataDirOwner } from "../store/data-dir-lock.js";
+import { DataDirBusyError, readDataDirOwner } from "../store/data-dir-lock.js";
 import { openStore } from "../store/open.js";
 
 export interface CaseReader {
@@ -9,11 +11,17 @@ export interface CaseReader {
   source: string;
   list(filter: { owner?: string; status?: CaseStatus }): Promise<CaseSummary[]>;
   show(id: string): Promise<CaseDetail | null>;
+  report(request: ReportRequest): Promise<Report>;
   close(): Promise<void>;
 }
 
+/** The running service answered the CLI with an error. */
+export class ServiceAnswerError extends Error {
+  override name = "ServiceAnswerError";
+}
+
 /**
- * Reads cases wherever they are. PostgreSQL is read directly. Embedded PGlite admits one process
+ * Reads cases, and the report built from them, wherever they are. PostgreSQL is read directly. Embedded PGlite admits one process
  * per data directory, so when a service holds it the CLI asks that service over its admin API,
  * and opens the directory itself only when nothing else does.
  */
@@ -22,7 +30,9 @@ export async function openCaseReader(env: Env): Promise<CaseReader> {
     const owner = await readDataDirOwner(env.DATA_DIR);
     if (owner?.port && owner.adminToken) return serviceReader(owner.port, owner.adminToken);
     if (owner) {
-      throw new Error(`${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`);
+      throw new DataDirBusyError(
+        `${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`,
+      );
     }
   }
   const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
@@ -30,6 +40,7 @@ export async function openCaseReader(env: Env): Promise<CaseReader> {
     source: db.kind,
     list: (filter) => listCases(db, filter),
     show: (id) => getCase(db, id),
+    report: (request) => buildReport(db, request),
     close: () => db.close(),
   };
 }
@@ -39,7 +50,10 @@ function serviceReader(port: number, token: string): CaseReader {
   const get = async (path: string): Promise<Response> => {
     const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
     if (response.status !== 200 && response.status !== 404) {
-      throw new Error(`the running service answered ${response.status}: ${await response.text()}`);
+      const body = (await response.json().catch(() => ({}))) as { message?: string };
+      throw new ServiceAnswerError(
+        `the running service answered ${response.status}: ${body.message ?? response.statusText}`,
+      );
     }
     return response;
   };
@@ -55,6 +69,14 @@ function serviceReader(port: number, token: string): CaseReader {
     async show(id) {
       const response = await get(`/api/cases/${encodeURIComponent(id)}`);
       return response.status === 404 ? null : ((await response.json()) as CaseDetail);
+    },
+    async report(request) {
+      const query = new URLSearchParams({
+        since: request.since.toISOString(),
+        until: request.until.toISOString(),
+      });
+      if (request.team) query.set("team", request.team);
+      return (await (await get(`/api/report?${query}`)).json()) as Report;
     },
     async close() {},
   };

@@ -13,7 +13,7 @@ import { MissingSettingError, startService } from "../service.js";
 import { DataDirBusyError } from "../store/data-dir-lock.js";
 import { ActionRefusedError, addActionCommands } from "./action-commands.js";
 import { addAuditCommand } from "./audit-command.js";
-import { openCaseReader } from "./case-reader.js";
+import { openCaseReader, ServiceAnswerError } from "./case-reader.js";
 import { caseDetailText, casesTable } from "./format-cases.js";
 import { addReportCommand, ReportOutputError } from "./report-command.js";
 
@@ -148,6 +148,7 @@ const EXPECTED_ERRORS = [
   ReportQueryError,
   ReportRequestError,
   ReportOutputError,
+  ServiceAnswerError,
 ];
 
 program.parseAsync(process.argv).catch((error: Error) => {

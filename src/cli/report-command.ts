@@ -2,21 +2,18 @@ import { writeFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { loadEnv } from "../config/env.js";
 import { loadPolicyDir } from "../policy/load.js";
-import { buildReport } from "../report/build-report.js";
 import { renderTrendChartPng } from "../report/chart.js";
 import type { Report } from "../report/model.js";
 import { renderCsv } from "../report/render-csv.js";
 import { renderHtml } from "../report/render-html.js";
 import { renderMarkdown } from "../report/render-markdown.js";
-import { parseReportQuery, type ReportQuery } from "../report/report-request.js";
-import { reportTeams } from "../report/report-routes.js";
-import { readDataDirOwner } from "../store/data-dir-lock.js";
-import { openStore } from "../store/open.js";
+import { parseReportQuery, type ReportQuery, reportTeams } from "../report/report-request.js";
+import { openCaseReader } from "./case-reader.js";
 
 export const REPORT_FORMATS = ["md", "csv", "json", "html"] as const;
 type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** The report could not be read or written: said in one line, without a stack. */
+/** The report could not be written: said in one line, without a stack. */
 export class ReportOutputError extends Error {
   override name = "ReportOutputError";
 }
@@ -62,7 +59,9 @@ export function addReportCommand(program: Command): void {
       };
       // Validated here first, so a bad option is named before anything is opened.
       const request = parseReportQuery(query, new Date(), reportTeams(policy));
-      const report = await readReport(env, request, query);
+      // PostgreSQL directly; embedded PGlite through the service that holds it (GET /api/report).
+      const reader = await openCaseReader(env);
+      const report = await reader.report(request).finally(() => reader.close());
       const text = await render(report, options.format);
       if (options.out) {
         await writeFile(options.out, text).catch((error: NodeJS.ErrnoException) => {
@@ -85,44 +84,5 @@ async function render(report: Report, format: ReportFormat): Promise<string> {
       return JSON.stringify(report, null, 2);
     case "html":
       return renderHtml(report, { chartPng: await renderTrendChartPng(report) });
-  }
-}
-
-/**
- * PostgreSQL is read directly. Embedded PGlite admits one process per data directory: when a
- * service holds it, the report is asked of that service (GET /api/report).
- */
-async function readReport(
-  env: ReturnType<typeof loadEnv>,
-  request: Parameters<typeof buildReport>[1],
-  query: ReportQuery,
-): Promise<Report> {
-  if (!env.DATABASE_URL) {
-    const owner = await readDataDirOwner(env.DATA_DIR);
-    if (owner?.port && owner.adminToken) {
-      const params = new URLSearchParams({
-        since: query.since ?? "7d",
-        until: request.until.toISOString(),
-        ...(query.team ? { team: query.team } : {}),
-      });
-      const response = await fetch(`http://127.0.0.1:${owner.port}/api/report?${params}`, {
-        headers: { authorization: `Bearer ${owner.adminToken}` },
-      });
-      if (response.status !== 200) {
-        const body = (await response.json().catch(() => ({}))) as { message?: string };
-        throw new ReportOutputError(
-          `the running service answered ${response.status}: ${body.message ?? response.statusText}`,
-        );
-      }
-      return (await response.json()) as Report;
-    }
-    if (owner)
-      throw new Error(`${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`);
-  }
-  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
-  try {
-    return await buildReport(db, request);
-  } finally {
-    await db.close();
   }
 }

@@ -4,6 +4,8 @@ import { parseCaseAction } from "../app/case-actions.js";
 import { CASE_STATUSES } from "../engine/case.js";
 import type { HumanInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
+import { buildReport, type ReportRequest } from "../report/build-report.js";
+import { parseReportQuery, ReportQueryError, reportTeams } from "../report/report-request.js";
 import { verifyAudit } from "../store/audit-verify.js";
 import { getCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
@@ -14,7 +16,8 @@ import type { Route } from "./server.js";
 
 /**
  * The read API the CLI uses when a service holds the embedded database (PGlite allows one
- * process per data directory). Bearer-token protected.
+ * process per data directory): cases, actions, audit verification and the report.
+ * Bearer-token protected.
  */
 export function adminRoutes(
   db: Database,
@@ -80,6 +83,32 @@ export function adminRoutes(
         const detail = await getCase(db, id ?? "");
         if (!detail) return sendError(response, 404, "not_found", `no case ${id}`);
         sendJson(response, 200, detail);
+      },
+    },
+    {
+      // The governance report as JSON (since, until, team as `shgov report` takes them).
+      method: "GET",
+      path: /^\/api\/report$/,
+      handler: async (request, response) => {
+        if (!authorized(request))
+          return sendError(response, 401, "unauthorized", "missing or invalid bearer token");
+        const query = new URL(request.url ?? "/", "http://localhost").searchParams;
+        let reportRequest: ReportRequest;
+        try {
+          reportRequest = parseReportQuery(
+            {
+              ...(query.get("since") !== null ? { since: query.get("since") as string } : {}),
+              ...(query.get("until") !== null ? { until: query.get("until") as string } : {}),
+              ...(query.get("team") !== null ? { team: query.get("team") as string } : {}),
+            },
+            actions.now(),
+            reportTeams(actions.policy),
+          );
+        } catch (error) {
+          if (!(error instanceof ReportQueryError)) throw error;
+          return sendError(response, 400, "invalid_query", error.message, { field: error.field });
+        }
+        sendJson(response, 200, await buildReport(db, reportRequest));
       },
     },
     {

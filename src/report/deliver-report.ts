@@ -17,7 +17,7 @@ import { buildReport } from "./build-report.js";
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, renderTrendChartPng } from "./chart.js";
 import type { Report } from "./model.js";
 import { renderHtml } from "./render-html.js";
-import { reportTeams } from "./report-routes.js";
+import { reportTeams } from "./report-request.js";
 import { reportSummaryMessage } from "./slack-summary.js";
 
 const DAY_MS = 86_400_000;

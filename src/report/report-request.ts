@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Policy } from "../engine/policy.js";
 import { parseDuration } from "../policy/units.js";
 import type { ReportRequest } from "./build-report.js";
 
@@ -19,6 +20,14 @@ export const reportQuerySchema = z.object({
     .optional(),
 });
 export type ReportQuery = z.input<typeof reportQuerySchema>;
+
+/** The policy's teams, and those a report lists: every team that owns cases by the routing. */
+export function reportTeams(policy: Policy): { known: string[]; owners: string[] } {
+  return {
+    known: Object.keys(policy.teams).sort(),
+    owners: [...new Set(policy.routing.map((rule) => rule.owner))].sort(),
+  };
+}
 
 export class ReportQueryError extends Error {
   override name = "ReportQueryError";

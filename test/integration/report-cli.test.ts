@@ -111,7 +111,10 @@ describe("shgov report", () => {
 
   it("on embedded PGlite held by a running service, asks the service", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "shgov-pglite-"));
-    const t = await startTestService({ store: "pglite", env: { DATA_DIR: dataDir } });
+    const t = await startTestService({
+      store: "pglite",
+      env: { DATA_DIR: dataDir, ADMIN_TOKEN: "report-admin" },
+    });
     try {
       expect((await postEvent(t.url, eksAsffEvent(), { apiKey: TEST_API_KEY })).status).toBe(202);
       await eventually(async () =>
@@ -125,6 +128,14 @@ describe("shgov report", () => {
       const report = JSON.parse(viaService.stdout) as Report;
       expect(report.overall.open.total).toBe(1);
       expect(report.upgradeDatesMissing.items.map((item) => item.caseId)).toEqual([EKS_ID]);
+
+      // The service's read API names what is wrong, and wants its token.
+      const bad = await fetch(`${t.url}/api/report?since=last%20week`, {
+        headers: { authorization: "Bearer report-admin" },
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: "invalid_query", field: "since" });
+      expect((await fetch(`${t.url}/api/report`)).status).toBe(401);
     } finally {
       await t.stop();
     }

@@ -282,10 +282,7 @@ describe("the weekly report in Slack", () => {
 
   it("with PUBLIC_URL, each number links to its section of the report the service serves behind an unguessable link", async () => {
     const policy = examplePolicy();
-    const server = createHttpServer(
-      reportRoutes(db, "admin-token", { policy, now: () => new Date() }),
-      logger,
-    );
+    const server = createHttpServer(reportRoutes(db), logger);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
