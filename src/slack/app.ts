@@ -623,10 +623,9 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
   app.command("/shgov", async ({ ack, command }) => {
     const [verb, ...rest] = command.text.trim().split(/\s+/);
     const user = command.user_id;
-    const asked = verb === "case" && rest.length > 0 ? rest.join(" ") : null;
+    const caseId = verb === "case" && rest.length > 0 ? rest.join(" ") : null;
     try {
-      if (asked !== null) {
-        const caseId = asked;
+      if (caseId !== null) {
         const c = await loadCase(caseId);
         if (!c) return ack({ response_type: "ephemeral", text: `There is no case ${caseId}.` });
         return ack({
@@ -668,7 +667,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       });
     } catch (error) {
       log.error(
-        { err: error, user, ...(asked !== null ? { caseId: asked, findingId: asked } : {}) },
+        { err: error, user, ...(caseId !== null ? { caseId, findingId: caseId } : {}) },
         "/shgov failed",
       );
       return ack({ response_type: "ephemeral", text: "Something went wrong; try again." });
