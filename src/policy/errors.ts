@@ -6,10 +6,12 @@ export interface PolicyProblem {
   line?: number;
 }
 
+/** `FILE: PATH: MESSAGE (line N)`, always on one line (a message from a library may have several). */
 export function formatProblem(problem: PolicyProblem): string {
   const where = problem.path ? `${problem.file}: ${problem.path}` : problem.file;
   const line = problem.line ? ` (line ${problem.line})` : "";
-  return `${where}: ${problem.message}${line}`;
+  const message = problem.message.trim().replace(/\s*\n\s*/g, " ");
+  return `${where}: ${message}${line}`;
 }
 
 export class PolicyError extends Error {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SEVERITIES, WORKFLOW_STATUSES } from "../engine/finding.js";
+import { typeName, unknownNameMessage, type Wording } from "./suggest.js";
 import { DURATION_PATTERN, PERCENT_PATTERN } from "./units.js";
 
 /**
@@ -8,10 +9,48 @@ import { DURATION_PATTERN, PERCENT_PATTERN } from "./units.js";
  * meaning (durations, percentages, references to teams) is checked afterwards by compile.ts.
  */
 
+const DURATION_EXAMPLES = "15m, 12h, 30d or 2w";
+const DURATION_DESCRIPTION =
+  "A duration: a whole number followed by m (minutes), h (hours), d (days) or w (weeks).";
+
 const duration = z
   .string()
-  .regex(new RegExp(DURATION_PATTERN), "expected a duration such as 15m, 12h, 30d or 2w")
-  .describe("A duration: a whole number followed by m (minutes), h (hours), d (days) or w (weeks).");
+  .regex(new RegExp(DURATION_PATTERN), `expected a duration such as ${DURATION_EXAMPLES}`)
+  .describe(DURATION_DESCRIPTION);
+
+/**
+ * How the keys of an object, or of a record, are spoken of in "unknown key" messages, when not
+ * as plain keys (load.ts reads it). Not part of the JSON Schema: only z.globalRegistry is.
+ */
+export const keyWording = z.registry<Wording>();
+
+/** `A, B or C`, for a message. */
+function orList(values: readonly string[]): string {
+  return values.length <= 1
+    ? (values[0] ?? "")
+    : `${values.slice(0, -1).join(", ")} or ${values.at(-1) as string}`;
+}
+
+/**
+ * An enum whose refusal names the value given, suggests the closest allowed one and lists them
+ * all, in the order of `listed` (zod's own message lists them |-separated and suggests nothing).
+ */
+function choice<const T extends readonly [string, ...string[]]>(
+  values: T,
+  wording: Wording,
+  listed: readonly string[] = values,
+) {
+  return z.enum(values, {
+    error: (issue) =>
+      typeof issue.input === "string"
+        ? unknownNameMessage(issue.input, listed, { ...wording, alwaysList: true }).message
+        : `Invalid input: expected ${orList(listed)}, received ${typeName(issue.input)}`,
+  });
+}
+
+/** Most severe first, as people list them. */
+const SEVERITIES_LISTED = [...SEVERITIES].reverse();
+const severity = () => choice(SEVERITIES, { noun: "severity", plural: "severities" }, SEVERITIES_LISTED);
 
 const percent = z
   .string()
@@ -53,7 +92,7 @@ export const teamSchema = z
 export const matchSchema = z
   .object({
     control_ids: z.array(z.string().min(1)).optional().describe("Security control ids such as EKS.2."),
-    severities: z.array(z.enum(SEVERITIES)).optional(),
+    severities: z.array(severity()).optional(),
     accounts: z.array(z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id")).optional(),
     regions: z.array(z.string().min(1)).optional(),
     resource_types: z
@@ -91,6 +130,16 @@ const slaSchema = z
   .partial()
   .strict()
   .describe("Time to remediate by severity. A severity left out, and INFORMATIONAL, is not tracked.");
+const UNTRACKED = SEVERITIES.filter((s) => !Object.hasOwn(slaSchema.shape, s));
+keyWording.add(slaSchema, {
+  noun: "severity",
+  plural: "severities",
+  alwaysList: true,
+  refused: Object.fromEntries(
+    UNTRACKED.map((s) => [s, `${s} findings are never tracked and cannot have an SLA`]),
+  ),
+  note: `${orList(UNTRACKED)} ${UNTRACKED.length === 1 ? "is" : "are"} never tracked`,
+});
 
 export const escalationStepSchema = z
   .object({
@@ -101,15 +150,49 @@ export const escalationStepSchema = z
   })
   .strict();
 
+const REVERT_STATUSES = WORKFLOW_STATUSES.filter((s) => s === "NEW" || s === "NOTIFIED") as [
+  "NEW",
+  "NOTIFIED",
+];
+
 const suppressionSchema = z
   .object({
     approver: teamRef.describe("Who approves exceptions; the requester's team can never approve its own."),
     max_duration: duration,
-    revert_to: z.enum(
-      WORKFLOW_STATUSES.filter((s) => s === "NEW" || s === "NOTIFIED") as ["NEW", "NOTIFIED"],
-    ),
+    revert_to: choice(REVERT_STATUSES, {
+      noun: "status",
+      plural: "statuses",
+      refused: Object.fromEntries(
+        WORKFLOW_STATUSES.filter((s) => !(REVERT_STATUSES as readonly string[]).includes(s)).map((s) => [
+          s,
+          `a blocked suppression cannot be reverted to ${s}`,
+        ]),
+      ),
+    }),
   })
   .strict();
+
+const EKS_MILESTONES = ["end_of_standard_support", "end_of_extended_support"] as const;
+const DEADLINES = `${EKS_MILESTONES.join(", ")} or a duration such as ${DURATION_EXAMPLES}`;
+/**
+ * The duration branch of must_be_before. A string is refused by this branch (zod reports the
+ * branch of the right type), so its message speaks of both forms and suggests a milestone.
+ */
+const deadlineDuration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), {
+    error: (issue) => {
+      const input = String(issue.input);
+      const { message, suggestion } = unknownNameMessage(input, EKS_MILESTONES, {
+        noun: "deadline",
+        plural: "deadlines",
+      });
+      return suggestion
+        ? `${message} expected ${DEADLINES}`
+        : `invalid deadline "${input}"; expected ${DEADLINES}`;
+    },
+  })
+  .describe(DURATION_DESCRIPTION);
 
 export const upgradeDateRuleSchema = z
   .object({
@@ -117,7 +200,9 @@ export const upgradeDateRuleSchema = z
     match: matchSchema,
     agree: z.array(teamRef).min(2).describe("Teams that must agree the date."),
     must_be_before: z
-      .union([z.enum(["end_of_standard_support", "end_of_extended_support"]), duration])
+      .union([z.enum(EKS_MILESTONES), deadlineDuration], {
+        error: (issue) => `Invalid input: expected ${DEADLINES}, received ${typeName(issue.input)}`,
+      })
       .describe("Deadline: from the bundled EKS calendar, or a duration after the first observation."),
     remind_before: z.array(duration).default([]),
   })
@@ -125,7 +210,7 @@ export const upgradeDateRuleSchema = z
 
 const notificationsSchema = z
   .object({
-    per_finding_min_severity: z.enum(SEVERITIES),
+    per_finding_min_severity: severity(),
     digest_interval: duration,
   })
   .strict();
@@ -138,10 +223,13 @@ const reportSchema = z
   })
   .strict();
 
+const teamsSchema = z.record(name, teamSchema);
+keyWording.add(teamsSchema, { noun: "team name", plural: "team names" });
+
 export const policyFileSchema = z
   .object({
     version: z.literal(1),
-    teams: z.record(name, teamSchema).optional(),
+    teams: teamsSchema.optional(),
     routing: z.array(routingRuleSchema).optional().describe("Routing rules; the first match wins."),
     slas: slaSchema.optional(),
     escalation: z.array(escalationStepSchema).optional(),
