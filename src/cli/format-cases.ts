@@ -1,3 +1,4 @@
+import { formatInstant } from "../engine/time-text.js";
 import type { CaseDetail, CaseSummary } from "../store/cases.js";
 import { renderTable, truncate } from "./table.js";
 
@@ -30,8 +31,8 @@ export function caseDetailText(detail: CaseDetail): string {
     ["resource", c.resourceId ? `${c.resourceType ?? ""} ${c.resourceId}`.trim() : "-"],
     ["owner", `${c.owner} (counterpart: ${c.counterpart}, rule "${c.routingRule}")`],
     ["status", c.status],
-    ["SLA due", c.slaDueAt ?? "not tracked"],
-    ["first observed", c.firstObservedAt],
+    ["SLA due", c.slaDueAt ? formatInstant(c.slaDueAt) : "not tracked"],
+    ["first observed", formatInstant(c.firstObservedAt)],
     ["workflow status", c.latest.workflowStatus],
     ["compliance", c.latest.complianceStatus ?? "-"],
     ["record state", c.latest.recordState],
@@ -41,7 +42,7 @@ export function caseDetailText(detail: CaseDetail): string {
   if (c.exception) {
     fields.push([
       "exception",
-      `${c.exception.id} ${c.exception.status}, until ${c.exception.expiresAt}, requested by ${c.exception.requester.user} (${c.exception.requester.team})`,
+      `${c.exception.id} ${c.exception.status}, until ${formatInstant(c.exception.expiresAt)}, requested by ${c.exception.requester.user} (${c.exception.requester.team})`,
     ]);
   }
   if (c.upgrade) {
@@ -57,19 +58,19 @@ export function caseDetailText(detail: CaseDetail): string {
   if (c.suppression) {
     fields.push([
       "suppression",
-      `blocked ${c.suppression.blockedCount}x, last ${c.suppression.blockedAt} by ${c.suppression.suppressedBy ?? "unknown"}`,
+      `blocked ${c.suppression.blockedCount}x, last ${formatInstant(c.suppression.blockedAt)} by ${c.suppression.suppressedBy ?? "unknown"}`,
     ]);
   }
   const width = Math.max(...fields.map(([label]) => label.length));
   const head = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
   const events = renderTable(
     ["#", "AT", "EVENT", "ACTOR", "REASON"],
-    detail.events.map((e) => [String(e.seq), e.at, e.type, e.actor, e.reason ?? ""]),
+    detail.events.map((e) => [String(e.seq), formatInstant(e.at), e.type, e.actor, e.reason ?? ""]),
   );
   const outbox = detail.outbox.length
     ? `\n\nactions (outbox)\n${renderTable(
         ["KIND", "STATUS", "CREATED", "WHAT"],
-        detail.outbox.map((row) => [row.kind, row.status, row.createdAt, row.summary]),
+        detail.outbox.map((row) => [row.kind, row.status, formatInstant(row.createdAt), row.summary]),
       )}`
     : "";
   return `${head}\n\naudit events\n${events}${outbox}`;

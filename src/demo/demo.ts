@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { reportText } from "../cli/audit-command.js";
 import { renderTable, truncate } from "../cli/table.js";
 import { type Env, loadEnv } from "../config/env.js";
+import { formatInstant } from "../engine/time-text.js";
 import { deleteQueueKeys } from "../queue/redis.js";
 import { startService } from "../service.js";
 import { verifyAudit } from "../store/audit-verify.js";
@@ -113,7 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const cases = await listCases(service.db);
     out("");
     out(
-      `${cases.length} cases on ${DEMO_START.slice(0, 16).replace("T", " ")}, the demo's clock (the examples' ` +
+      `${cases.length} cases on ${formatInstant(DEMO_START)}, the demo's clock (the examples' ` +
         "SLAs ran out long ago):",
     );
     out(demoCasesTable(cases));

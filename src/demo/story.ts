@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Logger } from "pino";
 import type { Case } from "../engine/case.js";
+import { calendarDay, formatInstant } from "../engine/time-text.js";
 import { deliverScheduledReport } from "../report/deliver-report.js";
 import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js";
 import type { RunningService } from "../service.js";
@@ -47,8 +48,7 @@ const CARDS: StoryCluster = { name: "cards-prod", findingUuid: "7c2d9e41-5a6b-4c
 const WIDTH = 110;
 const LABEL = 9;
 
-const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : "-");
-const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+const day = (iso: string | null | undefined) => (iso ? calendarDay(iso) : "-");
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** "  label    text", word-wrapped to WIDTH; continuation lines are indented under the text, deeper. */
@@ -99,7 +99,7 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
     clock.set(at);
     step += 1;
     out("");
-    out(`── ${step}. ${minute(at)}  ${title}`);
+    out(`── ${step}. ${formatInstant(at)}  ${title}`);
   };
 
   /** The Security Hub effects delivered: the dispatcher polls every second; drain it now instead. */

@@ -3,6 +3,7 @@ import { clockMark } from "./clock.js";
 import { base, type Decision, TIMER_ACTOR } from "./decision.js";
 import type { Policy } from "./policy.js";
 import { resolveTeams } from "./teams.js";
+import { formatInstant } from "./time-text.js";
 
 /** Whether the SLA ladder applies now: a running clock, not resolved, no agreed upgrade date instead. */
 export function ladderRuns(c: Case): boolean {
@@ -59,7 +60,7 @@ export function escalate(d: Decision, c: Case, policy: Policy): void {
     teams: [...teams],
     mentionLeads,
     text: breached
-      ? `SLA breached: "${c.title}" (${c.severity}, owner ${c.owner}) was due ${clockMark(sla, 1)} and is not remediated.`
-      : `Escalation level ${level}: "${c.title}" (${c.severity}, owner ${c.owner}) is due ${clockMark(sla, 1)}.`,
+      ? `SLA breached: "${c.title}" (${c.severity}, owner ${c.owner}) was due ${formatInstant(clockMark(sla, 1))} and is not remediated.`
+      : `Escalation level ${level}: "${c.title}" (${c.severity}, owner ${c.owner}) is due ${formatInstant(clockMark(sla, 1))}.`,
   });
 }

@@ -5,6 +5,7 @@ import type { HumanInput } from "./inputs.js";
 import { exceptionNote, expiryNote } from "./notes.js";
 import type { Policy } from "./policy.js";
 import { listedIn, membershipProblem, resolveTeam } from "./teams.js";
+import { formatInstant } from "./time-text.js";
 
 type ExceptionInput = Extract<
   HumanInput,
@@ -42,16 +43,16 @@ export function decideException(
       return `exception ${existing.id} is already waiting for a decision`;
     }
     if (existing && exceptionHolds(c, d.at)) {
-      return `exception ${existing.id} is approved until ${existing.expiresAt}`;
+      return `exception ${existing.id} is approved until ${formatInstant(existing.expiresAt)}`;
     }
     const justification = input.justification.trim();
     if (justification.length === 0) return "an exception needs a justification";
     const expires = Date.parse(input.expiresAt);
     if (Number.isNaN(expires)) return `expiry "${input.expiresAt}" is not a date`;
-    if (expires <= Date.parse(d.at)) return `expiry ${input.expiresAt} is not in the future`;
+    if (expires <= Date.parse(d.at)) return `expiry ${formatInstant(input.expiresAt)} is not in the future`;
     const latest = Date.parse(d.at) + policy.suppression.maxDurationMs;
     if (expires > latest) {
-      return `expiry ${new Date(expires).toISOString()} is beyond the policy's maximum (${new Date(latest).toISOString()})`;
+      return `expiry ${formatInstant(new Date(expires).toISOString())} is beyond the policy's maximum (${formatInstant(new Date(latest).toISOString())})`;
     }
     const exceptionId = `EXC-${c.exceptionsRequested + 1}`;
     d.emit({
@@ -69,7 +70,7 @@ export function decideException(
       topic: "exception.requested",
       teams: [approver],
       mentionLeads: false,
-      text: `${who(actor)} requests exception ${exceptionId} for "${c.title}" until ${new Date(expires).toISOString()}: ${justification}. Team ${approver} approves or rejects.`,
+      text: `${who(actor)} requests exception ${exceptionId} for "${c.title}" until ${formatInstant(new Date(expires).toISOString())}: ${justification}. Team ${approver} approves or rejects.`,
     });
     return;
   }
@@ -109,7 +110,7 @@ export function decideException(
   }
 
   if (Date.parse(pending.expiresAt) <= Date.parse(d.at)) {
-    return `exception ${pending.id} would have expired at ${pending.expiresAt}; request a new one`;
+    return `exception ${pending.id} would have expired at ${formatInstant(pending.expiresAt)}; request a new one`;
   }
   const note = exceptionNote(pending, actor);
   d.emit({
@@ -126,7 +127,7 @@ export function decideException(
     topic: "exception.approved",
     teams: [c.owner, c.counterpart],
     mentionLeads: false,
-    text: `${who(actor)} approved exception ${pending.id} for "${c.title}" until ${pending.expiresAt}. The finding is suppressed and its SLA clock paused.`,
+    text: `${who(actor)} approved exception ${pending.id} for "${c.title}" until ${formatInstant(pending.expiresAt)}. The finding is suppressed and its SLA clock paused.`,
   });
 }
 
@@ -160,6 +161,6 @@ export function expireException(d: Decision, c: Case, policy: Policy): void {
     mentionLeads: false,
     text: approved
       ? `Exception ${exception.id} for "${c.title}" expired: the finding is open again${reopenTo ? ` (${reopenTo})` : ""} and its SLA clock resumed.`
-      : `Exception request ${exception.id} for "${c.title}" lapsed: nobody decided before ${exception.expiresAt}.`,
+      : `Exception request ${exception.id} for "${c.title}" lapsed: nobody decided before ${formatInstant(exception.expiresAt)}.`,
   });
 }

@@ -1,4 +1,5 @@
 import type { Actor, Case, ExceptionState } from "./case.js";
+import { formatInstant } from "./time-text.js";
 
 /** Security Hub keeps at most 512 characters of a note. */
 export const NOTE_MAX = 512;
@@ -28,14 +29,14 @@ export function revertNote(c: Case, revertTo: string, approverTeam: string): str
 export function exceptionNote(exception: ExceptionState, approver: Actor): string {
   return fitNote(
     `securityhub-governor: suppressed under exception ${exception.id}, requested by ${exception.requester.user} ` +
-      `(${exception.requester.team}), approved by ${approver.user} (${approver.team}), expires ${exception.expiresAt}. ` +
+      `(${exception.requester.team}), approved by ${approver.user} (${approver.team}), expires ${formatInstant(exception.expiresAt)}. ` +
       `Justification: ${exception.justification}`,
   );
 }
 
 export function expiryNote(c: Case, reopenTo: string): string {
   const id = c.exception?.id ?? "the exception";
-  const expiresAt = c.exception?.expiresAt ?? "";
+  const expiresAt = c.exception ? formatInstant(c.exception.expiresAt) : "";
   return fitNote(
     `securityhub-governor: exception ${id} expired ${expiresAt}; status set back to ${reopenTo} and the ` +
       `remediation clock resumed. Owner: team ${c.owner}.`,

@@ -8,6 +8,7 @@ import type { FindingObservedInput } from "./inputs.js";
 import { revertNote } from "./notes.js";
 import type { Policy } from "./policy.js";
 import { routeFinding } from "./routing.js";
+import { formatInstant } from "./time-text.js";
 import { upgradeStateFor } from "./upgrade-dates.js";
 
 /** Compliance PASSED, an archived record or a RESOLVED workflow means the finding is remediated. */
@@ -77,7 +78,7 @@ export function observeFinding(
         topic: "case.opened",
         teams: [rule.owner],
         mentionLeads: false,
-        text: `New ${finding.severity} finding for team ${rule.owner}: "${finding.title}" (${finding.accountId}, ${finding.region}), due ${c.slaDueAt ?? "-"}.`,
+        text: `New ${finding.severity} finding for team ${rule.owner}: "${finding.title}" (${finding.accountId}, ${finding.region}), due ${c.slaDueAt ? formatInstant(c.slaDueAt) : "-"}.`,
       });
     }
     // A brand-new case holds no expectation yet: a finding first seen SUPPRESSED is a suppression too.
@@ -188,7 +189,7 @@ export function observeFinding(
       ...base(
         d.at,
         SECURITY_HUB_ACTOR,
-        `exception ${state.exception.id} holds until ${state.exception.expiresAt}`,
+        `exception ${state.exception.id} holds until ${formatInstant(state.exception.expiresAt)}`,
       ),
       exceptionId: state.exception.id,
     });

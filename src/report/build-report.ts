@@ -2,6 +2,7 @@ import { CASE_STATUSES } from "../engine/case.js";
 import { EKS_CALENDAR } from "../engine/eks-calendar.js";
 import { SEVERITIES, type Severity } from "../engine/finding.js";
 import type { Database } from "../store/database.js";
+import { formatInstant } from "./format.js";
 import {
   AGE_BUCKETS,
   type AgeBucket,
@@ -59,7 +60,7 @@ export class ReportRequestError extends Error {
 export async function buildReport(db: Database, request: ReportRequest): Promise<Report> {
   if (!(request.since.getTime() < request.until.getTime())) {
     throw new ReportRequestError(
-      `the period must end after it starts (since ${request.since.toISOString()}, until ${request.until.toISOString()})`,
+      `the period must end after it starts (since ${formatInstant(request.since.toISOString())}, until ${formatInstant(request.until.toISOString())})`,
     );
   }
   const scope: ReportScope = {

@@ -1,4 +1,8 @@
+import { formatInstant } from "../engine/time-text.js";
 import type { ReportPeriod, TeamFigures } from "./model.js";
+
+/** An instant as "2026-11-23 07:00 UTC", a calendar day as it is: the one formatter of every human text. */
+export { formatInstant };
 
 /** Display formats shared by the report's renderers, so Markdown, HTML and the chart say the same thing. */
 
@@ -34,14 +38,6 @@ export function formatDays(ms: number): string {
 
 export function formatUsd(amount: number): string {
   return usd.format(amount);
-}
-
-/** An instant as "2026-11-23 07:00 UTC"; a bare calendar day ("2026-11-26") is left as it is. */
-export function formatInstant(iso: string): string {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 /** "23 Nov 2026", in UTC so the output does not depend on the machine's time zone. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Policy } from "../engine/policy.js";
 import { parseDuration } from "../policy/units.js";
 import type { ReportRequest } from "./build-report.js";
+import { formatInstant } from "./format.js";
 
 /** The longest period a report covers: the trend looks back 8 weeks anyway; a year is plenty. */
 const MAX_PERIOD_MS = 366 * 86_400_000;
@@ -92,12 +93,18 @@ export function parseReportQuery(
   const { since: sinceText, until: untilText, team } = parsed.data;
   const until = untilText === undefined ? now : instant("until", untilText);
   if (until.getTime() > now.getTime() + 60_000) {
-    throw new ReportQueryError("until", `the period cannot end in the future (now is ${now.toISOString()})`);
+    throw new ReportQueryError(
+      "until",
+      `the period cannot end in the future (now is ${formatInstant(now.toISOString())})`,
+    );
   }
   const back = parseDuration(sinceText);
   const since = back === null ? instant("since", sinceText) : new Date(until.getTime() - back);
   if (since.getTime() >= until.getTime()) {
-    throw new ReportQueryError("since", `the period must start before it ends (${until.toISOString()})`);
+    throw new ReportQueryError(
+      "since",
+      `the period must start before it ends (${formatInstant(until.toISOString())})`,
+    );
   }
   if (until.getTime() - since.getTime() > MAX_PERIOD_MS) {
     throw new ReportQueryError("since", "a report covers at most 366 days");

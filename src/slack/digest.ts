@@ -2,6 +2,7 @@ import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import { SEVERITIES, type Severity, severityRank } from "../engine/finding.js";
 import type { Policy, Team } from "../engine/policy.js";
+import { formatInstant } from "../engine/time-text.js";
 import { type Database, isoOrNull, type Sql } from "../store/database.js";
 import { classifySlackError, type SlackFailure } from "./dispatcher.js";
 import { consoleUrl, escapeMrkdwn, MAX_BLOCKS, SECTION_TEXT_MAX, truncate } from "./messages.js";
@@ -255,7 +256,6 @@ export async function loadDigest(
 export const DIGEST_TITLE = ":bookmark_tabs: Digest";
 
 const day = (stamp: string | null) => (stamp ? stamp.slice(0, 10) : "none");
-const minute = (stamp: string) => `${stamp.slice(0, 16).replace("T", " ")} UTC`;
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, SECTION_TEXT_MAX) });
 
 /** The digest as one Block Kit message to the team's channel. It mentions nobody: it asks for no action now. */
@@ -268,8 +268,8 @@ export function renderDigest(digest: TeamDigest, team: Team, policy: Policy): Sl
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const headline = `${plural(digest.total, "new finding")} below ${threshold} for team ${team.name}`;
   const window = digest.coveredFrom
-    ? `opened between ${minute(digest.coveredFrom)} and ${minute(digest.coveredUntil)}`
-    : `opened up to ${minute(digest.coveredUntil)}`;
+    ? `opened between ${formatInstant(digest.coveredFrom)} and ${formatInstant(digest.coveredUntil)}`
+    : `opened up to ${formatInstant(digest.coveredUntil)}`;
   const controls = digest.byControl.slice(0, DIGEST_MAX_CONTROLS);
   const moreControls = digest.byControl.length - controls.length;
   const controlText = [

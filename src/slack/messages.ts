@@ -1,6 +1,7 @@
 import type { Case } from "../engine/case.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy, Team } from "../engine/policy.js";
+import { formatInstant } from "../engine/time-text.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
 /**
@@ -199,7 +200,7 @@ export function actionButtons(topic: NotifyTopic, c: Case): Record<string, unkno
 
 /** An instant as people read it in Slack: "2026-11-21 12:00 UTC". */
 export function when(iso: string): string {
-  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+  return formatInstant(iso);
 }
 
 function actors(list: { user: string; team: string }[]): string {

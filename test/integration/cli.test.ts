@@ -73,8 +73,12 @@ describe("shgov cases on PostgreSQL", () => {
     const shown = await runCli(["cases", "show", EKS_ID], env);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/owner\s+platform \(counterpart: security, rule "eks"\)/);
-    expect(shown.stdout).toMatch(/1\s+\S+\s+case\.opened\s+aws:securityhub\s+routed by rule "eks"/);
-    expect(shown.stdout).toMatch(/2\s+\S+\s+finding\.observed/);
+    // The audit events' times as people read them (the JSON keeps ISO 8601).
+    expect(shown.stdout).toMatch(
+      /1\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\s+case\.opened\s+aws:securityhub\s+routed by rule "eks"/,
+    );
+    expect(shown.stdout).toMatch(/2\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\s+finding\.observed/);
+    expect(shown.stdout).toMatch(/^SLA due\s+2026-10-01 \d{2}:\d{2} UTC$/m);
     const missing = await runCli(["cases", "show", "nope"], env);
     expect(missing).toMatchObject({ code: 1, stderr: "shgov: no case for finding nope\n" });
   });

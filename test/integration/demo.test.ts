@@ -27,7 +27,7 @@ describe("shgov demo", () => {
     // The bundled events through the real intake, and the cases at the demo's clock.
     expect(lines.filter((l) => l.startsWith("POST /events"))).toHaveLength(6);
     expect(lines.filter((l) => / 202 /.test(l))).toHaveLength(6);
-    expect(text).toContain("6 cases on 2026-11-20 10:00, the demo's clock");
+    expect(text).toContain("6 cases on 2026-11-20 10:00 UTC, the demo's clock");
     expect(text).toMatch(/EKS\.2\s+HIGH\s+platform\s+breached\s+2026-10-01/);
     expect(text).toMatch(/EC2\.7\s+INFORMATIONAL\s+security\s+open\s+not tracked/);
 

@@ -57,7 +57,7 @@ describe("engine: the escalation ladder", () => {
         text: expect.stringContaining(`Escalation level 1:`),
       },
     ]);
-    expect(notifies(effects)[0]?.text).toContain(`is due ${DUE}`);
+    expect(notifies(effects)[0]?.text).toContain("is due 2026-12-01 00:00 UTC.");
     expect(after).toMatchObject({ escalationLevel: 1, status: "open", breachedAt: null });
     if (!after) throw new Error("no case");
     expect(nextDueAt(after, policy)).toBe(AT_75);

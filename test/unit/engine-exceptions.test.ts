@@ -102,14 +102,17 @@ describe("engine: exceptions are requested", () => {
     const { events, effects, rejection } = givenWhen(policy, opened().events, request(beyond), REQUESTED_AT);
     expect(events).toEqual([]);
     expect(effects).toEqual([]);
-    expect(rejection).toBe(`expiry ${beyond} is beyond the policy's maximum (${max})`);
+    // Human text says instants to the minute, as everywhere: 90 days after 2026-11-10T00:00Z.
+    expect(rejection).toBe(
+      "expiry 2027-02-08 00:00 UTC is beyond the policy's maximum (2027-02-08 00:00 UTC)",
+    );
   });
 
   it.each([
     [
       "an expiry in the past",
       request("2026-11-09T00:00:00.000Z"),
-      "expiry 2026-11-09T00:00:00.000Z is not in the future",
+      "expiry 2026-11-09 00:00 UTC is not in the future",
     ],
     ["an expiry that is not a date", request("next month"), 'expiry "next month" is not a date'],
     ["a blank justification", request(EXPIRES, "   "), "an exception needs a justification"],
@@ -146,7 +149,7 @@ describe("engine: exceptions are requested", () => {
       request(),
       "2026-11-12T00:00:00.000Z",
     );
-    expect(rejection).toBe(`exception EXC-1 is approved until ${EXPIRES}`);
+    expect(rejection).toBe("exception EXC-1 is approved until 2026-11-30 00:00 UTC");
   });
 });
 
@@ -169,7 +172,7 @@ describe("engine: exceptions are decided with separation of duties", () => {
       purpose: "apply_exception",
     });
     expect(update?.note).toContain("exception EXC-1");
-    expect(update?.note).toContain(`expires ${EXPIRES}`);
+    expect(update?.note).toContain("expires 2026-11-30 00:00 UTC. ");
     expect(update?.note).toContain("requested by U0ALICE (platform), approved by U0SAM (security)");
     expect(update?.note.length).toBeLessThanOrEqual(512);
     expect(events[0]).toMatchObject({ note: update?.note });
@@ -202,7 +205,7 @@ describe("engine: exceptions are decided with separation of duties", () => {
     expect(note).toHaveLength(512);
     expect(note.endsWith("…")).toBe(true);
     expect(note).toContain("exception EXC-1");
-    expect(note).toContain(`expires ${EXPIRES}`);
+    expect(note).toContain("expires 2026-11-30 00:00 UTC. ");
   });
 
   it("given a request, when the requester approves it (acting for the other team), then it is refused", () => {
@@ -251,9 +254,7 @@ describe("engine: exceptions are decided with separation of duties", () => {
   it("given a request whose expiry passed before anyone decided, when it is approved, then it is refused", () => {
     const given = play(policy, [[REQUESTED_AT, request("2026-11-12T00:00:00.000Z")]], opened().events);
     const { rejection, events } = givenWhen(policy, given.events, approve(), "2026-11-12T01:00:00.000Z");
-    expect(rejection).toBe(
-      "exception EXC-1 would have expired at 2026-11-12T00:00:00.000Z; request a new one",
-    );
+    expect(rejection).toBe("exception EXC-1 would have expired at 2026-11-12 00:00 UTC; request a new one");
     expect(events).toEqual([]);
   });
 
@@ -337,7 +338,7 @@ describe("engine: the SLA clock pauses under an approved exception", () => {
       purpose: "exception_expired",
       caseId: CASE_ID,
     });
-    expect(update?.note).toContain(`exception EXC-1 expired ${EXPIRES}`);
+    expect(update?.note).toContain("exception EXC-1 expired 2026-11-30 00:00 UTC; ");
     expect(update?.note).toContain("status set back to NOTIFIED");
     expect(update?.note.length).toBeLessThanOrEqual(512);
     expect(events[0]).toMatchObject({ note: update?.note });
@@ -495,7 +496,7 @@ describe("engine: the SLA clock pauses under an approved exception", () => {
     expect(notifies(effects)[0]).toMatchObject({
       topic: "exception.expired",
       teams: ["platform", "security"],
-      text: `Exception request EXC-1 for "${finding().title}" lapsed: nobody decided before ${EXPIRES}.`,
+      text: `Exception request EXC-1 for "${finding().title}" lapsed: nobody decided before 2026-11-30 00:00 UTC.`,
     });
     expect(after).toMatchObject({
       exception: { status: "expired" },

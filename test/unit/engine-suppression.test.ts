@@ -249,7 +249,7 @@ describe("engine: a suppression without an exception is blocked", () => {
     expect(types(events)).toEqual(["finding.observed", "suppression.accepted"]);
     expect(events[1]).toMatchObject({
       exceptionId: "EXC-1",
-      reason: `exception EXC-1 holds until ${expiresAt}`,
+      reason: "exception EXC-1 holds until 2026-12-03 09:00 UTC",
     });
     expect(effects).toEqual([]);
     expect(after).toMatchObject({

@@ -53,10 +53,10 @@ describe("a report query", () => {
 
   it("refuses a period that ends in the future, ends before it starts, or covers more than a year", () => {
     expect(refusal({ until: "2026-12-01" })).toBe(
-      "until: the period cannot end in the future (now is 2026-11-30T14:00:00.000Z)",
+      "until: the period cannot end in the future (now is 2026-11-30 14:00 UTC)",
     );
-    expect(refusal({ since: "2026-11-29", until: "2026-11-28" })).toMatch(
-      /^since: the period must start before it ends/,
+    expect(refusal({ since: "2026-11-29", until: "2026-11-28" })).toBe(
+      "since: the period must start before it ends (2026-11-28 00:00 UTC)",
     );
     expect(refusal({ since: "2025-01-01" })).toBe("since: a report covers at most 366 days");
   });
