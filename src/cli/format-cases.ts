@@ -1,4 +1,5 @@
 import { formatInstant } from "../engine/time-text.js";
+import { upgradeDeadlineText } from "../engine/upgrade-dates.js";
 import type { CaseDetail, CaseSummary } from "../store/cases.js";
 import { renderTable, truncate } from "./table.js";
 
@@ -50,10 +51,7 @@ export function caseDetailText(detail: CaseDetail): string {
     const proposal = c.upgrade.proposal
       ? `; proposed ${c.upgrade.proposal.date} by ${c.upgrade.proposal.proposedBy.user} (${c.upgrade.proposal.proposedBy.team})`
       : "";
-    fields.push([
-      "upgrade date",
-      `${agreed}${proposal}; before ${c.upgrade.deadline?.slice(0, 10) ?? "-"} (${c.upgrade.deadlineSource})`,
-    ]);
+    fields.push(["upgrade date", `${agreed}${proposal}; ${upgradeDeadlineText(c.upgrade)}`]);
   }
   if (c.suppression) {
     fields.push([

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Logger } from "pino";
 import type { Case } from "../engine/case.js";
 import { calendarDay, formatInstant } from "../engine/time-text.js";
+import { upgradeDeadlineText } from "../engine/upgrade-dates.js";
 import { deliverScheduledReport } from "../report/deliver-report.js";
 import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js";
 import type { RunningService } from "../service.js";
@@ -404,8 +405,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   say(
     "case",
     `"${opened.title}" (quoted "…" below): ${opened.status}, owner ${opened.owner}, counterpart ` +
-      `${opened.counterpart}, SLA due ${day(opened.slaDueAt)}, a date to agree before ` +
-      `${day(opened.upgrade?.deadline)} (${opened.upgrade?.deadlineSource})`,
+      `${opened.counterpart}, SLA due ${day(opened.slaDueAt)}, a date to agree` +
+      (opened.upgrade ? `${opened.upgrade.deadline ? " " : ", "}${upgradeDeadlineText(opened.upgrade)}` : ""),
   );
 
   heading("2026-12-05T10:00:00.000Z", "No date agreed and half of the 30-day SLA used: the ladder escalates");

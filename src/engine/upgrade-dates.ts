@@ -7,6 +7,7 @@ import type { HumanInput } from "./inputs.js";
 import type { Policy, UpgradeDateRule } from "./policy.js";
 import { findingMatches } from "./routing.js";
 import { membershipProblem, resolveTeams } from "./teams.js";
+import { calendarDay, formatInstant } from "./time-text.js";
 
 const DAY_MS = 86_400_000;
 
@@ -22,30 +23,95 @@ function eksVersionOfFinding(finding: Finding): string | null {
   return null;
 }
 
+/**
+ * A limit an upgrade date must come before: `subject` and `what` name it ("EKS 1.31", "end of
+ * standard support"), `day` says whether it is a calendar day (the EKS calendar) or an instant.
+ */
+interface Limit {
+  deadline: string;
+  subject: string | null;
+  what: string;
+  day: boolean;
+}
+
 /** The limit the rule names for this finding, before asking whether it already passed. */
-function namedDeadline(
-  rule: UpgradeDateRule,
-  finding: Finding,
-  eksVersion: string | null,
-): { deadline: string; source: string } | null {
+function namedDeadline(rule: UpgradeDateRule, finding: Finding, eksVersion: string | null): Limit | null {
   const limit = rule.mustBeBefore;
   if (limit.kind === "after_first_observed") {
     return {
       deadline: new Date(Date.parse(finding.firstObservedAt) + limit.ms).toISOString(),
-      source: "first observation plus the policy's duration",
+      subject: null,
+      what: "first observation plus the policy's duration",
+      day: false,
     };
   }
   const entry = eksVersion ? EKS_CALENDAR[eksVersion] : undefined;
   if (!entry) return null;
   const standard = {
     deadline: `${entry.endOfStandardSupport}T00:00:00.000Z`,
-    source: `EKS ${eksVersion} end of standard support`,
+    subject: `EKS ${eksVersion}`,
+    what: "end of standard support",
+    day: true,
   };
   const extended = {
     deadline: `${entry.endOfExtendedSupport}T00:00:00.000Z`,
-    source: `EKS ${eksVersion} end of extended support`,
+    subject: `EKS ${eksVersion}`,
+    what: "end of extended support",
+    day: true,
   };
   return limit.milestone === "end_of_standard_support" ? standard : extended;
+}
+
+/**
+ * "EKS 1.31 end of standard support", "its end of ..." right after a limit of the same subject;
+ * in a list (`article`), "the SLA deadline".
+ */
+function limitName(limit: Limit, previous: Limit | null, article = true): string {
+  if (limit.subject === null) return article ? `the ${limit.what}` : limit.what;
+  return previous?.subject === limit.subject ? `its ${limit.what}` : `${limit.subject} ${limit.what}`;
+}
+
+function limitTime(limit: Limit): string {
+  return limit.day ? calendarDay(limit.deadline) : formatInstant(limit.deadline);
+}
+
+/**
+ * Where the deadline comes from, as people write it: the limit ahead, and why the ones before it
+ * do not count ("EKS 1.31 end of extended support, since its end of standard support passed on
+ * 2025-11-26"); with none ahead, every limit that passed and that any future date can be agreed.
+ */
+function deadlineSourceText(ahead: Limit | undefined, passed: Limit[], why: string | null): string {
+  if (ahead) {
+    const name = limitName(ahead, null, false);
+    if (passed.length === 0) return why ? `${name}, since ${why}` : name;
+    const since = passed.map((limit, index) => {
+      const previous = index === 0 ? ahead : (passed[index - 1] ?? null);
+      const time = `${limit.day ? "on" : "at"} ${limitTime(limit)}`;
+      return index === 0
+        ? `${limitName(limit, previous)} passed ${time}`
+        : `${limitName(limit, previous)} ${time}`;
+    });
+    return `${name}, since ${joinAnd(since)}`;
+  }
+  if (passed.length === 0) return `no deadline: ${why ?? "nothing limits it"}; any future date can be agreed`;
+  const names = passed.map(
+    (limit, index) => `${limitName(limit, passed[index - 1] ?? null)} (${limitTime(limit)})`,
+  );
+  return `no deadline left: ${joinAnd(names)} ${passed.length === 1 ? "has" : "have"} passed${why ? ` (${why})` : ""}; any future date can be agreed`;
+}
+
+function joinAnd(parts: string[]): string {
+  if (parts.length <= 1) return parts.join("");
+  return `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}`;
+}
+
+/**
+ * The limit of an upgrade date as a CLI line or a refusal says it: "before 2027-03-27 (EKS 1.35
+ * end of standard support)", or, with no deadline, the source alone ("no deadline left: ...").
+ */
+export function upgradeDeadlineText(upgrade: Pick<UpgradeState, "deadline" | "deadlineSource">): string {
+  if (upgrade.deadline === null) return upgrade.deadlineSource;
+  return `before ${calendarDay(upgrade.deadline)} (${upgrade.deadlineSource})`;
 }
 
 /**
@@ -68,29 +134,34 @@ export function upgradeStateFor(
   const named = namedDeadline(rule, finding, eksVersion);
   const entry = eksVersion ? EKS_CALENDAR[eksVersion] : undefined;
   const slaDue = sla ? clockDueAt(sla) : null;
-  const candidates: { deadline: string; source: string }[] = [];
+  // Why the SLA deadline stands in for the calendar, when it does.
+  const why = named
+    ? null
+    : eksVersion
+      ? `EKS version ${eksVersion} is not in the bundled calendar`
+      : "the EKS version is unknown";
+  const candidates: Limit[] = [];
   if (named) candidates.push(named);
-  else {
-    const why = eksVersion ? `EKS version ${eksVersion} not in the bundled calendar` : "EKS version unknown";
-    if (slaDue) candidates.push({ deadline: slaDue, source: `SLA deadline (${why})` });
-  }
   if (named && entry && rule.mustBeBefore.kind === "eks_calendar") {
     const extended = `${entry.endOfExtendedSupport}T00:00:00.000Z`;
     if (extended !== named.deadline) {
       candidates.push({
         deadline: extended,
-        source: `EKS ${eksVersion} end of extended support (${named.source} has passed)`,
+        subject: named.subject,
+        what: "end of extended support",
+        day: true,
       });
     }
   }
-  if (named && slaDue)
-    candidates.push({ deadline: slaDue, source: `SLA deadline (${named.source} has passed)` });
-  const ahead = candidates.find((candidate) => Date.parse(candidate.deadline) > Date.parse(at));
+  if (slaDue) candidates.push({ deadline: slaDue, subject: null, what: "SLA deadline", day: false });
+  const aheadAt = candidates.findIndex((candidate) => Date.parse(candidate.deadline) > Date.parse(at));
+  const ahead = aheadAt === -1 ? undefined : candidates[aheadAt];
+  const passed = aheadAt === -1 ? candidates : candidates.slice(0, aheadAt);
   return {
     rule: rule.name,
     teams: resolveTeams(rule.agree, teams),
     deadline: ahead?.deadline ?? null,
-    deadlineSource: ahead?.source ?? `no limit left (${named?.source ?? "the SLA deadline"} has passed)`,
+    deadlineSource: deadlineSourceText(ahead, passed, why),
     eksVersion,
     proposal: null,
     agreed: null,
@@ -190,7 +261,7 @@ function dateProblem(c: Case, date: string, at: string): string | null {
   if (Date.parse(endOfDay(date)) <= Date.parse(at)) return `${date} is in the past`;
   const deadline = c.upgrade?.deadline;
   if (deadline && start >= Date.parse(deadline)) {
-    return `${date} is not before the deadline ${deadline.slice(0, 10)} (${c.upgrade?.deadlineSource})`;
+    return `${date} is not before the deadline ${calendarDay(deadline)} (${c.upgrade?.deadlineSource})`;
   }
   return null;
 }

@@ -91,7 +91,7 @@ describe("engine: the upgrade deadline of an EKS.2 case", () => {
     expect(state.upgrade).toMatchObject({
       eksVersion: null,
       deadline: "2026-12-01T00:00:00.000Z",
-      deadlineSource: "SLA deadline (EKS version unknown)",
+      deadlineSource: "SLA deadline, since the EKS version is unknown",
     });
   });
 
@@ -100,10 +100,10 @@ describe("engine: the upgrade deadline of an EKS.2 case", () => {
     expect(state.upgrade).toMatchObject({
       eksVersion: "1.99",
       deadline: "2026-12-01T00:00:00.000Z",
-      deadlineSource: "SLA deadline (EKS version 1.99 not in the bundled calendar)",
+      deadlineSource: "SLA deadline, since EKS version 1.99 is not in the bundled calendar",
     });
     expect(givenWhen(policy, events, propose("2026-12-01"), P).rejection).toBe(
-      "2026-12-01 is not before the deadline 2026-12-01 (SLA deadline (EKS version 1.99 not in the bundled calendar))",
+      "2026-12-01 is not before the deadline 2026-12-01 (SLA deadline, since EKS version 1.99 is not in the bundled calendar)",
     );
     expect(types(givenWhen(policy, events, propose("2026-11-30"), P).events)).toEqual(["date.proposed"]);
   });
@@ -570,7 +570,8 @@ describe("engine: a cluster already past a support milestone", () => {
     const { state } = opened(withDetails({ AwsEksCluster: { Version: "1.31" } }));
     expect(state.upgrade).toMatchObject({
       deadline: "2026-11-26T00:00:00.000Z",
-      deadlineSource: "EKS 1.31 end of extended support (EKS 1.31 end of standard support has passed)",
+      deadlineSource:
+        "EKS 1.31 end of extended support, since its end of standard support passed on 2025-11-26",
     });
   });
 
@@ -578,7 +579,8 @@ describe("engine: a cluster already past a support milestone", () => {
     const { state, events } = opened(withDetails({ AwsEksCluster: { Version: "1.29" } }));
     expect(state.upgrade).toMatchObject({
       deadline: "2026-12-01T00:00:00.000Z",
-      deadlineSource: "SLA deadline (EKS 1.29 end of standard support has passed)",
+      deadlineSource:
+        "SLA deadline, since EKS 1.29 end of standard support passed on 2025-03-23 and its end of extended support on 2026-03-23",
     });
     const { rejection } = givenWhen(policy, events, propose("2026-11-25"), P);
     expect(rejection).toBeNull();
@@ -590,7 +592,9 @@ describe("engine: a cluster already past a support milestone", () => {
       [late, seen(late, withDetails({ AwsEksCluster: { Version: "1.28" } }))],
     ]);
     expect(state.upgrade).toMatchObject({ deadline: null });
-    expect(state.upgrade?.deadlineSource).toContain("no limit left");
+    expect(state.upgrade?.deadlineSource).toBe(
+      "no deadline left: EKS 1.28 end of standard support (2024-11-26), its end of extended support (2025-11-26) and the SLA deadline (2026-12-01 00:00 UTC) have passed; any future date can be agreed",
+    );
     expect(givenWhen(policy, events, propose("2027-06-01"), late).rejection).toBeNull();
   });
 });
