@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // No test may reach for the EC2 instance metadata service when it has no AWS credentials.
+    env: { AWS_EC2_METADATA_DISABLED: "true" },
   },
 });

@@ -2,11 +2,14 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
+import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type SweepResult, sweepDueCases } from "./app/sweep.js";
 import type { Env } from "./config/env.js";
 import type { Policy } from "./engine/policy.js";
+import { ShgovError } from "./errors.js";
 import { adminRoutes } from "./http/admin-api.js";
 import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
@@ -18,7 +21,7 @@ import { loadPolicyDir } from "./policy/load.js";
 import { runDigestScheduler } from "./queue/digests.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { runFindingsWorker } from "./queue/findings-worker.js";
-import { pingRedis, producerConnection, reportOutages, waitUntilReady } from "./queue/redis.js";
+import { pingRedis, producerConnection, redisAddress, reportOutages, waitUntilReady } from "./queue/redis.js";
 import { runReportScheduler } from "./queue/report-scheduler.js";
 import { runTimerSweeper } from "./queue/timers.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
@@ -63,16 +66,25 @@ export interface ServiceOptions {
 export interface RunningService {
   url: string | null;
   port: number | null;
+  /** Where the server listens, as bound: "0.0.0.0:3000". */
+  listening: string | null;
   db: Database;
   policy: Policy;
   dispatcher: SecurityHubDispatcher | null;
   /** Fires the timers due now (what the scheduled sweep does every minute). */
   sweep(): Promise<SweepResult>;
-  close(): Promise<void>;
+  /**
+   * Stops everything, in reverse order of start. With a timeout it resolves by then whatever
+   * hangs, naming the parts still closing (their work is left for redelivery).
+   */
+  close(options?: { timeoutMs?: number }): Promise<{ unfinished: string[] }>;
 }
 
-export class MissingSettingError extends Error {
+export class MissingSettingError extends ShgovError {
   override name = "MissingSettingError";
+  constructor(message: string) {
+    super("setting.missing", message);
+  }
 }
 
 /**
@@ -92,33 +104,31 @@ export async function startService(
     );
   }
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
-  const closers: (() => Promise<unknown>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse())
-      await closer().catch((error) => logger.warn({ err: error }, "close failed"));
-    closers.length = 0;
-  };
+  const closers = new Closers(logger);
+  const close = (options: { timeoutMs?: number } = {}) => closers.closeAll(options.timeoutMs);
   try {
+    // Before anything starts: a setting that cannot work is refused in one line.
+    const aws = roles.dispatcher && !env.SECURITYHUB_DRY_RUN ? await checkAws(env, logger) : null;
     const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
-    closers.push(() => db.close());
+    closers.push("database", () => db.close());
 
     if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD && !options.now) {
       // The findings worker and the timer sweep run on their own thread.
       const thread = startWorkerThread(env, logger);
-      closers.push(() => thread.close());
+      closers.push("findings worker thread", () => thread.close());
     } else if (roles.worker) {
-      closers.push(runFindingsWorker(env, db, policy, logger, now));
-      closers.push(runTimerSweeper(env, db, policy, logger, now));
+      closers.push("findings worker", runFindingsWorker(env, db, policy, logger, now));
+      closers.push("timer sweep", runTimerSweeper(env, db, policy, logger, now));
     }
 
     let dispatcher: SecurityHubDispatcher | null = null;
     if (roles.dispatcher) {
-      const client = env.SECURITYHUB_DRY_RUN
-        ? null
-        : createSecurityHubClient({
-            ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+      const client = aws
+        ? createSecurityHubClient({
+            region: aws.region,
             ...(env.AWS_ENDPOINT_URL_SECURITYHUB ? { endpoint: env.AWS_ENDPOINT_URL_SECURITYHUB } : {}),
-          });
+          })
+        : null;
       const running = new SecurityHubDispatcher({
         db,
         policy,
@@ -128,7 +138,7 @@ export async function startService(
         ...(options.onSecurityHubCall ? { onCall: options.onSecurityHubCall } : {}),
       });
       running.start();
-      closers.push(async () => {
+      closers.push("Security Hub dispatcher", async () => {
         await running.stop();
         client?.destroy();
       });
@@ -139,6 +149,7 @@ export async function startService(
           token: env.SLACK_BOT_TOKEN,
           ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
         });
+        await checkSlackToken(slackClient, logger);
         // One pacer for every sender to a channel: per-finding messages and digests share Slack's limit.
         const pacer = new ChannelPacer(options.slackIntervalMs ?? 1_000);
         const slack = new SlackDispatcher({
@@ -152,9 +163,13 @@ export async function startService(
           ...(options.slackPollMs !== undefined ? { pollMs: options.slackPollMs } : {}),
         });
         slack.start();
-        closers.push(() => slack.stop());
-        closers.push(runDigestScheduler(env, db, policy, logger, now, slackClient, { pacer }));
+        closers.push("Slack dispatcher", () => slack.stop());
         closers.push(
+          "Slack digests",
+          runDigestScheduler(env, db, policy, logger, now, slackClient, { pacer }),
+        );
+        closers.push(
+          "weekly report",
           runReportScheduler(env, {
             db,
             policy,
@@ -175,18 +190,20 @@ export async function startService(
 
     let server: Server | null = null;
     if (roles.http) {
+      const redisAt = redisAddress(env.REDIS_URL);
       const producer: Redis = producerConnection(env.REDIS_URL);
-      reportOutages(producer, logger, "intake");
-      closers.push(async () => producer.disconnect());
+      reportOutages(producer, logger, "intake", redisAt);
+      closers.push("intake Redis connection", async () => producer.disconnect());
       // Start answering only once Redis is there, unless it is down: then 503 until it comes back.
       if (!(await waitUntilReady(producer, 5_000))) {
-        logger.warn(
-          { redis: env.REDIS_URL },
-          "Redis is unreachable; POST /events answers 503 until it is back",
-        );
+        logger.warn({ redis: redisAt }, "POST /events answers 503 until Redis is reachable");
       }
       const producerQueue = new ProducerQueue(producer, env.QUEUE_PREFIX);
-      closers.push(() => producerQueue.close());
+      // With Redis away, closing the queue would wait for it; the connection is dropped first.
+      closers.push("intake queue", () => {
+        if (producer.status !== "ready") producer.disconnect();
+        return producerQueue.close();
+      });
       const enqueuer = new BatchingEnqueuer(() => producerQueue.get());
       const adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
       const routes: Route[] = [
@@ -208,7 +225,7 @@ export async function startService(
           path: /^\/readyz$/,
           handler: async (_req, res) => {
             const checks = await Promise.all([
-              pingRedis(producer).then(
+              pingRedis(producer, redisAt).then(
                 () => ({ name: "redis", ok: true }),
                 (error: Error) => ({ name: "redis", ok: false, error: error.message }),
               ),
@@ -247,7 +264,7 @@ export async function startService(
           logger,
         });
         await socket.start();
-        closers.push(() => socket.stop());
+        closers.push("Slack Socket Mode", () => socket.stop());
       } else if (env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET) {
         routes.push(
           ...createSlackRoutes({
@@ -264,10 +281,11 @@ export async function startService(
       const httpServer = createHttpServer(routes, logger);
       server = httpServer;
       await new Promise<void>((resolve, reject) => {
-        httpServer.once("error", reject);
+        httpServer.once("error", (error) => reject(listenError(error, env)));
         httpServer.listen(env.PORT, env.HOST, () => resolve());
       });
       closers.push(
+        "HTTP server",
         () =>
           new Promise<void>((resolve) => {
             httpServer.close(() => resolve());
@@ -279,8 +297,12 @@ export async function startService(
       }
     }
 
-    const port = server ? (server.address() as AddressInfo).port : null;
+    const address = server ? (server.address() as AddressInfo) : null;
+    const port = address?.port ?? null;
     const host = env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST;
+    const listening = address
+      ? `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
+      : null;
     logger.info(
       { port, store: db.kind, roles, workflows: env.WORKFLOWS_DIR, teams: Object.keys(policy.teams) },
       "securityhub-governor started",
@@ -288,6 +310,7 @@ export async function startService(
     return {
       url: port ? `http://${host}:${port}` : null,
       port,
+      listening,
       db,
       policy,
       dispatcher,
@@ -295,7 +318,140 @@ export async function startService(
       close,
     };
   } catch (error) {
-    await close();
+    await close({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS });
     throw error;
   }
+}
+
+/**
+ * What was started, closed in reverse order. With a deadline, closing stops waiting when it
+ * passes and says what was still closing; the process then exits and the work those parts held
+ * is redelivered (BullMQ locks expire, outbox leases lapse).
+ */
+class Closers {
+  private readonly entries: { name: string; close: () => Promise<unknown> }[] = [];
+  constructor(private readonly logger: Logger) {}
+
+  push(name: string, close: () => Promise<unknown>): void {
+    this.entries.push({ name, close });
+  }
+
+  async closeAll(timeoutMs?: number): Promise<{ unfinished: string[] }> {
+    const pending = this.entries.splice(0).reverse();
+    const unfinished = new Set(pending.map((entry) => entry.name));
+    const all = (async () => {
+      for (const entry of pending) {
+        await entry
+          .close()
+          .catch((error) => this.logger.warn({ err: error, part: entry.name }, "close failed"));
+        unfinished.delete(entry.name);
+      }
+    })();
+    if (timeoutMs === undefined) {
+      await all;
+      return { unfinished: [] };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    return { unfinished: [...unfinished] };
+  }
+}
+
+/** The port cannot be had: said with the setting to change. */
+function listenError(error: NodeJS.ErrnoException, env: Env): Error {
+  switch (error.code) {
+    case "EADDRINUSE":
+      return new ShgovError(
+        "port.in_use",
+        `PORT ${env.PORT} is already in use on ${env.HOST} (HOST): another shgov serve, or another program, listens there; stop it or set PORT to a free port`,
+      );
+    case "EACCES":
+      return new ShgovError(
+        "port.denied",
+        `PORT ${env.PORT} on ${env.HOST} needs privileges this process does not have: set PORT above 1023`,
+      );
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return new ShgovError("host.unknown", `HOST ${env.HOST} is not an address of this machine`);
+    default:
+      return error;
+  }
+}
+
+/**
+ * The Security Hub dispatcher calls AWS for real: without a region nothing can work, so that is
+ * refused; missing credentials are said loudly (the updates wait in the outbox until there are).
+ */
+async function checkAws(env: Env, logger: Logger): Promise<{ region: string }> {
+  const probe = new SecurityHubClient(env.AWS_REGION ? { region: env.AWS_REGION } : {});
+  try {
+    let region: string;
+    try {
+      region = await probe.config.region();
+    } catch {
+      throw new ShgovError(
+        "aws.region_missing",
+        "AWS_REGION is not set, and no AWS profile names a region: set it to the region where Security Hub aggregates your findings (or SECURITYHUB_DRY_RUN=true to run without AWS)",
+      );
+    }
+    const credentials = await withTimeout(probe.config.credentials(), 5_000).catch((error: Error) => error);
+    if (credentials instanceof Error || credentials === TIMED_OUT) {
+      logger.warn(
+        { region, error: credentials instanceof Error ? credentials.message : "no answer within 5 s" },
+        "no AWS credentials found (environment, AWS_PROFILE, SSO, web identity, container or instance role): " +
+          "blocked suppressions cannot be reverted in Security Hub, nor their suppressor named, until there are; the updates wait in the outbox",
+      );
+    }
+    return { region };
+  } finally {
+    probe.destroy();
+  }
+}
+
+/** A bot token Slack refuses means no message will ever leave: said at start, once. */
+async function checkSlackToken(client: WebClient, logger: Logger): Promise<void> {
+  type Answer = { ok: true; team?: string; user?: string } | { ok: false; refused: boolean; error: string };
+  const answer = await withTimeout(
+    client.auth.test().then(
+      (result): Answer => ({
+        ok: true,
+        ...(result.team ? { team: result.team } : {}),
+        ...(result.user ? { user: result.user } : {}),
+      }),
+      (error: { code?: string; data?: { error?: string }; message?: string }): Answer =>
+        // A platform error is Slack's answer; anything else is Slack not reached.
+        error.code === "slack_webapi_platform_error"
+          ? { ok: false, refused: true, error: error.data?.error ?? "refused" }
+          : { ok: false, refused: false, error: error.message ?? String(error) },
+    ),
+    5_000,
+  );
+  if (answer === TIMED_OUT) {
+    logger.warn("Slack did not answer auth.test within 5 s; messages wait in the outbox until it does");
+  } else if (!answer.ok && answer.refused) {
+    logger.error(
+      { error: answer.error },
+      `Slack refused SLACK_BOT_TOKEN (${answer.error}): no message can be posted until it is fixed; they wait in the outbox`,
+    );
+  } else if (!answer.ok) {
+    logger.warn(
+      { error: answer.error },
+      "Slack could not be reached (SLACK_API_URL, or the network): messages wait in the outbox until it can",
+    );
+  } else {
+    logger.info({ team: answer.team, user: answer.user }, "Slack bot token accepted");
+  }
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

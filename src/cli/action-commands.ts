@@ -4,8 +4,8 @@ import { type CaseAction, parseCaseAction } from "../app/case-actions.js";
 import { loadEnv } from "../config/env.js";
 import { formatInstant } from "../engine/time-text.js";
 import { loadPolicyDir } from "../policy/load.js";
-import { readDataDirOwner } from "../store/data-dir-lock.js";
 import { openStore } from "../store/open.js";
+import { runningService, ServiceAnswerError } from "./case-reader.js";
 
 /** Thrown when the rules refuse an action: the message says why. */
 export class ActionRefusedError extends Error {
@@ -25,31 +25,29 @@ interface ActorOptions {
 async function act(caseId: string, action: CaseAction): Promise<InputResult> {
   const env = loadEnv();
   const input = parseCaseAction(action);
-  if (!env.DATABASE_URL) {
-    const owner = await readDataDirOwner(env.DATA_DIR);
-    if (owner?.port && owner.adminToken) {
-      const response = await fetch(
-        `http://127.0.0.1:${owner.port}/api/cases/${encodeURIComponent(caseId)}/actions`,
-        {
-          method: "POST",
-          headers: { authorization: `Bearer ${owner.adminToken}`, "content-type": "application/json" },
-          body: JSON.stringify(action),
-        },
+  const service = await runningService(env);
+  if (service) {
+    const response = await fetch(
+      `http://127.0.0.1:${service.port}/api/cases/${encodeURIComponent(caseId)}/actions`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${service.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify(action),
+      },
+    );
+    const body = (await response.json()) as InputResult & { error?: string; message?: string };
+    // The admin API answers {error: code, message}, the same shape for every refusal.
+    if (response.status === 409) throw new ActionRefusedError(`refused: ${body.message ?? body.error}`);
+    if (response.status === 404) throw new ActionRefusedError(`no case ${caseId}`);
+    if (response.status !== 200) {
+      throw new ServiceAnswerError(
+        `the running service answered ${response.status}: ${body.message ?? body.error ?? response.statusText}`,
       );
-      const body = (await response.json()) as InputResult & { error?: { message?: string } };
-      if (response.status === 409)
-        throw new ActionRefusedError(`refused: ${body.error?.message ?? "by the rules"}`);
-      if (response.status === 404) throw new ActionRefusedError(`no case ${caseId}`);
-      if (response.status !== 200) {
-        throw new Error(`the running service answered ${response.status}: ${JSON.stringify(body)}`);
-      }
-      return body;
     }
-    if (owner)
-      throw new Error(`${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`);
+    return body;
   }
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
-  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, existingOnly: true });
   try {
     const result = await applyInput(db, policy, caseId, input, () => new Date());
     if (!result.case) throw new ActionRefusedError(`no case ${caseId}`);

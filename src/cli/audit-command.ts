@@ -2,8 +2,8 @@ import { request } from "node:http";
 import type { Command } from "commander";
 import { type Env, loadEnv } from "../config/env.js";
 import { type AuditReport, verifyAudit } from "../store/audit-verify.js";
-import { DataDirBusyError, readDataDirOwner } from "../store/data-dir-lock.js";
 import { openStore } from "../store/open.js";
+import { runningService } from "./case-reader.js";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -52,16 +52,9 @@ export function reportText(report: AuditReport): string {
  * when nothing else does (as `shgov cases` does, see case-reader.ts).
  */
 async function runVerify(env: Env, caseId: string | undefined): Promise<AuditReport> {
-  if (!env.DATABASE_URL) {
-    const owner = await readDataDirOwner(env.DATA_DIR);
-    if (owner?.port && owner.adminToken) return askService(owner.port, owner.adminToken, caseId);
-    if (owner) {
-      throw new DataDirBusyError(
-        `${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`,
-      );
-    }
-  }
-  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  const service = await runningService(env);
+  if (service) return askService(service.port, service.adminToken, caseId);
+  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, existingOnly: true });
   try {
     return await verifyAudit(db, { caseId });
   } finally {

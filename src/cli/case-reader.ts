@@ -26,16 +26,9 @@ export class ServiceAnswerError extends Error {
  * and opens the directory itself only when nothing else does.
  */
 export async function openCaseReader(env: Env): Promise<CaseReader> {
-  if (!env.DATABASE_URL) {
-    const owner = await readDataDirOwner(env.DATA_DIR);
-    if (owner?.port && owner.adminToken) return serviceReader(owner.port, owner.adminToken);
-    if (owner) {
-      throw new DataDirBusyError(
-        `${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`,
-      );
-    }
-  }
-  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  const service = await runningService(env);
+  if (service) return serviceReader(service.port, service.adminToken);
+  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, existingOnly: true });
   return {
     source: db.kind,
     list: (filter) => listCases(db, filter),
@@ -43,6 +36,23 @@ export async function openCaseReader(env: Env): Promise<CaseReader> {
     report: (request) => buildReport(db, request),
     close: () => db.close(),
   };
+}
+
+/**
+ * The service to ask instead of opening the store: with PGlite, the `shgov serve` that holds the
+ * data directory. Null when the CLI may open the store itself (PostgreSQL, or nobody holds it);
+ * a directory held by another command is DataDirBusyError.
+ */
+export async function runningService(env: Env): Promise<{ port: number; adminToken: string } | null> {
+  if (env.DATABASE_URL) return null;
+  const owner = await readDataDirOwner(env.DATA_DIR);
+  if (owner?.port && owner.adminToken) return { port: owner.port, adminToken: owner.adminToken };
+  if (owner) {
+    throw new DataDirBusyError(
+      `${env.DATA_DIR} is in use by process ${owner.pid}; try again when it has finished`,
+    );
+  }
+  return null;
 }
 
 function serviceReader(port: number, token: string): CaseReader {

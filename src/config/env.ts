@@ -14,6 +14,9 @@ const intInRange = (min: number, max: number, fallback: number) =>
       .default(fallback),
   );
 
+/** The ingest key is EventBridge's only credential: short keys can be guessed. */
+export const MIN_INGEST_KEY_LENGTH = 24;
+
 /** Every environment variable the service reads (also listed in .env.example). */
 export const envSchema = z.object({
   REDIS_URL: z.preprocess(
@@ -31,7 +34,17 @@ export const envSchema = z.object({
       .optional(),
   ),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
-  INGEST_API_KEY: optionalString,
+  INGEST_API_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      // The message gives the length, never the key.
+      .refine((key) => key.length >= MIN_INGEST_KEY_LENGTH, {
+        error: (issue) =>
+          `too short (${String(issue.input).length} characters): use at least ${MIN_INGEST_KEY_LENGTH} random characters, for example the output of \`openssl rand -hex 32\``,
+      })
+      .optional(),
+  ),
   ADMIN_TOKEN: optionalString,
   SLACK_BOT_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
@@ -74,6 +87,7 @@ export const envSchema = z.object({
       .transform((value) => value === "true"),
   ),
   WORKER_LOCK_DURATION_MS: intInRange(1000, 600_000, 30_000),
+  SHUTDOWN_TIMEOUT_MS: intInRange(1000, 600_000, 10_000),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -90,6 +104,37 @@ export class ConfigError extends Error {
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const result = envSchema.safeParse(source);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
-  throw new ConfigError(`invalid environment:\n${lines.join("\n")}`);
+  const lines = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  // One mistake, one line; several, a line each.
+  throw new ConfigError(
+    lines.length === 1
+      ? `invalid environment: ${lines[0]}`
+      : `invalid environment:\n${lines.map((line) => `  ${line}`).join("\n")}`,
+  );
+}
+
+/**
+ * Reads `.env` from the working directory when there is one (or the file given), the way
+ * .env.example suggests: variables already in the environment win. Returns the file read.
+ */
+export function loadEnvFile(path: string | undefined, exists: (path: string) => boolean): string | null {
+  const file = path ?? ".env";
+  if (!path && !exists(file)) return null;
+  if (!exists(file)) throw new ConfigError(`--dotenv ${file}: no such file`);
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot be read as an env file: ${(error as Error).message}`);
+  }
+  return file;
+}
+
+/**
+ * An empty variable means unset, as in .env.example: the AWS SDK reads some of them itself and
+ * takes "" for a value (AWS_REGION= is "Region not accepted"), so empty AWS_* variables go.
+ */
+export function dropEmptyAwsVariables(source: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(source)) {
+    if (name.startsWith("AWS_") && value === "") delete source[name];
+  }
 }

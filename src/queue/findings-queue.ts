@@ -50,7 +50,11 @@ export class ProducerQueue {
   }
 
   private create(): void {
-    this.queue ??= findingsQueue(this.connection, this.prefix);
+    if (this.queue) return;
+    this.queue = findingsQueue(this.connection, this.prefix);
+    // The connection's outages are reported where it is made; without a listener BullMQ would
+    // print each of its errors as a stack dump.
+    this.queue.on("error", () => {});
   }
 
   get(): Queue<FindingJobData> {

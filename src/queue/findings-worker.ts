@@ -8,7 +8,7 @@ import type { Observation } from "../intake/envelope.js";
 import type { Database } from "../store/database.js";
 import { FINDINGS_QUEUE, type FindingJobData } from "./findings-queue.js";
 import { GroupCommitter } from "./group-commit.js";
-import { reportOutages, workerConnection } from "./redis.js";
+import { closeWorker, logBullError, redisAddress, reportOutages, workerConnection } from "./redis.js";
 
 export interface FindingsWorkerOptions {
   connection: Redis;
@@ -23,7 +23,6 @@ export interface FindingsWorkerOptions {
 }
 
 const MAX_BACKOFF_MS = 10 * 60_000;
-const CLOSE_GRACE_MS = 10_000;
 
 /** 1 s, 2 s, 4 s ... capped at 10 minutes: with 200 attempts, about a day of retries. */
 export function cappedBackoff(attemptsMade: number): number {
@@ -64,7 +63,7 @@ export function startFindingsWorker(
       "finding not applied; will retry",
     );
   });
-  worker.on("error", (error) => options.logger.error({ err: error }, "findings worker error"));
+  worker.on("error", logBullError(options.logger, "findings worker"));
   return worker;
 }
 
@@ -80,7 +79,7 @@ export function runFindingsWorker(
   now: () => Date = () => new Date(),
 ): () => Promise<void> {
   const connection = workerConnection(env.REDIS_URL);
-  reportOutages(connection, logger, "worker");
+  reportOutages(connection, logger, "worker", redisAddress(env.REDIS_URL));
   const worker = startFindingsWorker({
     connection,
     prefix: env.QUEUE_PREFIX,
@@ -91,18 +90,5 @@ export function runFindingsWorker(
     lockDurationMs: env.WORKER_LOCK_DURATION_MS,
     now,
   });
-  return async () => {
-    // A graceful close waits for active jobs, which waits for Redis: during an outage it would
-    // hang, so after a while the worker is closed at once (its jobs run again elsewhere).
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      worker.close().then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) await worker.close(true).catch(() => {});
-    connection.disconnect();
-  };
+  return () => closeWorker(worker, connection);
 }

@@ -1,7 +1,14 @@
 import { type Job, Queue, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Env } from "../config/env.js";
-import { reportOutages, workerConnection } from "./redis.js";
+import {
+  closeWorker,
+  isRedisConnectionError,
+  logBullError,
+  redisAddress,
+  reportOutages,
+  workerConnection,
+} from "./redis.js";
 
 export interface ScheduledJob<Result> {
   queue: string;
@@ -31,8 +38,9 @@ export function runScheduledJob<Result>(
   job: ScheduledJob<Result>,
 ): () => Promise<void> {
   const connection = workerConnection(env.REDIS_URL);
-  reportOutages(connection, logger, job.queue);
+  reportOutages(connection, logger, job.queue, redisAddress(env.REDIS_URL));
   const queue = new Queue(job.queue, { connection, prefix: env.QUEUE_PREFIX });
+  queue.on("error", logBullError(logger, `${job.what} queue`));
   const schedule = () =>
     queue
       .upsertJobScheduler(
@@ -42,9 +50,11 @@ export function runScheduledJob<Result>(
           : { pattern: job.repeat.pattern, tz: job.repeat.timezone },
         { name: job.jobName, opts: { removeOnComplete: 100, removeOnFail: 100 } },
       )
-      .catch((error) =>
-        logger.error({ err: error }, `could not schedule the ${job.what}; retrying when Redis is back`),
-      );
+      .catch((error) => {
+        // Redis being away is said once by reportOutages; the schedule is upserted again on ready.
+        if (isRedisConnectionError(error)) return;
+        logger.error({ err: error }, `could not schedule the ${job.what}; retrying when Redis is back`);
+      });
   void schedule();
   connection.on("ready", () => void schedule());
   const worker = new Worker<unknown, Result>(job.queue, (bullJob) => job.run(scheduledAt(bullJob)), {
@@ -56,13 +66,8 @@ export function runScheduledJob<Result>(
   worker.on("failed", (_job, error) =>
     logger.warn({ err: error }, `${job.what} failed; the next run retries`),
   );
-  worker.on("error", (error) => logger.error({ err: error }, `${job.what} worker error`));
-  return async () => {
-    await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    await worker.close(true).catch(() => {});
-    await queue.close().catch(() => {});
-    connection.disconnect();
-  };
+  worker.on("error", logBullError(logger, `${job.what} worker`));
+  return () => closeWorker(worker, connection, [queue]);
 }
 
 /**

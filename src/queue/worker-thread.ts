@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { Env } from "../config/env.js";
+import { ShgovError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { loadPolicyDir } from "../policy/load.js";
 import { openStore } from "../store/open.js";
@@ -28,6 +29,8 @@ function spawnThread(data: { env: Env }): Worker {
   return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
+const THREAD_CLOSE_MS = 8_000;
+
 export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle {
   let closing = false;
   let running = false;
@@ -53,7 +56,13 @@ export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle 
       // Between a crash and its restart there is no thread to stop.
       if (!running) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        thread.once("exit", () => resolve());
+        // The thread closes its worker within its own grace; one that does not (a database
+        // that hangs) is stopped, and its jobs run again once their locks expire.
+        const timer = setTimeout(() => void thread.terminate(), THREAD_CLOSE_MS);
+        thread.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
         thread.postMessage("close");
       });
     },
@@ -69,8 +78,7 @@ async function runInThread(env: Env): Promise<void> {
   const stopTimers = runTimerSweeper(env, db, policy, logger, () => new Date());
   parentPort?.on("message", async (message) => {
     if (message !== "close") return;
-    await stopTimers();
-    await stopWorker();
+    await Promise.all([stopTimers(), stopWorker()]);
     await db.close();
     process.exit(0);
   });
@@ -78,7 +86,9 @@ async function runInThread(env: Env): Promise<void> {
 
 if (!isMainThread && workerData?.env) {
   runInThread(workerData.env as Env).catch((error) => {
-    process.stderr.write(`findings worker thread: ${(error as Error).stack}\n`);
+    // A store that cannot be opened is said in one line (ShgovError); anything else with its stack.
+    const text = error instanceof ShgovError ? error.message : ((error as Error).stack ?? String(error));
+    process.stderr.write(`findings worker thread: ${text}\n`);
     process.exit(1);
   });
 }

@@ -8,6 +8,9 @@ export interface CliResult {
   stderr: string;
 }
 
+/** tsx by its path, so that the CLI also runs from a working directory outside the repository. */
+export const TSX_LOADER = import.meta.resolve("tsx");
+
 /** Runs `shgov ARGS` from the sources, as a user would run the built CLI. */
 export function runCli(
   args: string[],
@@ -15,11 +18,15 @@ export function runCli(
   cwd = REPO_ROOT,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args], {
-      cwd,
-      env: { ...process.env, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", TSX_LOADER, join(REPO_ROOT, "src/cli/main.ts"), ...args],
+      {
+        cwd,
+        env: { ...process.env, LOG_LEVEL: "warn", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
