@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Run stage: the compiled service, its production dependencies, policy and examples.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 WORKFLOWS_DIR=/app/workflows DATA_DIR=/data
 # The weekly report's chart is drawn without a browser, but its text needs a font.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
