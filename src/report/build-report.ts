@@ -253,7 +253,9 @@ function sumOf(counts: Map<string, number>): number {
 /**
  * What clusters on versions past the end of standard support cost. Each pays extended support
  * from the later of that end and the period's start until the period's end or the end of extended
- * support (when EKS upgrades it), whichever comes first.
+ * support (when EKS upgrades it), whichever comes first. Versions past the end of extended support
+ * as well are listed and counted apart: they cost nothing more, but their clusters are out of
+ * support.
  */
 export function extendedSupport(
   clusters: { version: string; clusters: number }[],
@@ -265,7 +267,7 @@ export function extendedSupport(
     if (!calendar) return [];
     const standardEnds = Date.parse(`${calendar.endOfStandardSupport}T00:00:00Z`);
     const extendedEnds = Date.parse(`${calendar.endOfExtendedSupport}T00:00:00Z`);
-    if (standardEnds > until || extendedEnds <= since) return [];
+    if (standardEnds > until) return [];
     const hoursEach = Math.max(0, Math.min(until, extendedEnds) - Math.max(since, standardEnds)) / HOUR_MS;
     return [
       {
@@ -274,21 +276,19 @@ export function extendedSupport(
         endOfStandardSupport: calendar.endOfStandardSupport,
         endOfExtendedSupport: calendar.endOfExtendedSupport,
         hours: hoursEach * row.clusters,
-        payingNow: extendedEnds > until,
+        pastExtendedSupport: extendedEnds <= until,
       },
     ];
   });
-  const payingNow = byVersion.filter((row) => row.payingNow).reduce((sum, row) => sum + row.clusters, 0);
+  const clustersWhere = (past: boolean) =>
+    byVersion.filter((row) => row.pastExtendedSupport === past).reduce((sum, row) => sum + row.clusters, 0);
+  const payingNow = clustersWhere(false);
   const hours = byVersion.reduce((sum, row) => sum + row.hours, 0);
   const cents = (usd: number) => Math.round(usd * 100) / 100;
   return {
     clusters: payingNow,
-    byVersion: byVersion.map(({ version, clusters, endOfStandardSupport, endOfExtendedSupport }) => ({
-      version,
-      clusters,
-      endOfStandardSupport,
-      endOfExtendedSupport,
-    })),
+    clustersPastExtendedSupport: clustersWhere(true),
+    byVersion: byVersion.map(({ hours: _hours, ...version }) => version),
     usdPerHour: cents(payingNow * EKS_EXTENDED_USD_PER_HOUR),
     standardUsdPerHour: cents(payingNow * EKS_STANDARD_USD_PER_HOUR),
     extraUsdPer30Days: cents(payingNow * (EKS_EXTENDED_USD_PER_HOUR - EKS_STANDARD_USD_PER_HOUR) * 24 * 30),

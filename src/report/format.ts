@@ -40,6 +40,30 @@ export function formatUsd(amount: number): string {
   return usd.format(amount);
 }
 
+/** "1 cluster", "2 clusters", "no cluster". */
+export function clusterCount(count: number): string {
+  if (count === 0) return "no cluster";
+  return `${count} cluster${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * The EKS extended-support figure in one phrase, the same in every renderer: the clusters on
+ * extended support (what costs extra) and, apart, those past its end. `money` is what follows the
+ * first count ("$360.00 extra per 30 days"); "no cluster" when there is neither.
+ */
+export function extendedSupportPhrase(
+  ext: { clusters: number; clustersPastExtendedSupport: number },
+  money: string,
+): string {
+  const past = ext.clustersPastExtendedSupport;
+  if (ext.clusters === 0 && past === 0) return "no cluster";
+  const on =
+    ext.clusters === 0
+      ? "no cluster on extended support"
+      : `${clusterCount(ext.clusters)} on extended support, ${money}`;
+  return past === 0 ? on : `${on}; ${clusterCount(past)} past the end of extended support`;
+}
+
 /** "23 Nov 2026", in UTC so the output does not depend on the machine's time zone. */
 export function formatDay(iso: string): string {
   const date = new Date(iso);

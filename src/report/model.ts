@@ -129,11 +129,19 @@ export interface ExtendedSupportVersion {
   /** Calendar days (YYYY-MM-DD, UTC), from the bundled EKS calendar. */
   endOfStandardSupport: string;
   endOfExtendedSupport: string;
+  /** True when extended support too had ended by the period's end: its clusters no longer pay for it. */
+  pastExtendedSupport: boolean;
 }
 
 export interface ExtendedSupport {
-  /** Distinct clusters with an open case whose version is past the end of standard support. */
+  /**
+   * Distinct clusters with an open case whose version is on extended support at the period's end:
+   * past the end of standard support, not yet past the end of extended support. What the cost counts.
+   */
   clusters: number;
+  /** Distinct clusters with an open case whose version is past the end of extended support too. */
+  clustersPastExtendedSupport: number;
+  /** Every version past the end of standard support with an open case, oldest first. */
   byVersion: ExtendedSupportVersion[];
   /** What they cost per hour now, and what they would cost on a supported version. */
   usdPerHour: number;

@@ -165,6 +165,7 @@ function extendedSupportRows(report: Report): Row[] {
   });
   return [
     row("clusters", "", ext.clusters),
+    row("clusters_past_extended_support", "", ext.clustersPastExtendedSupport),
     row("usd_per_hour", "", ext.usdPerHour),
     row("standard_usd_per_hour", "", ext.standardUsdPerHour),
     row("extra_usd_per_30_days", "", round(ext.extraUsdPer30Days, 2)),
@@ -175,6 +176,7 @@ function extendedSupportRows(report: Report): Row[] {
       row("clusters_by_version", v.version, v.clusters),
       row("end_of_standard_support", v.version, v.endOfStandardSupport),
       row("end_of_extended_support", v.version, v.endOfExtendedSupport),
+      row("status", v.version, v.pastExtendedSupport ? "past_extended_support" : "on_extended_support"),
     ]),
   ];
 }

@@ -283,15 +283,21 @@ export async function missingUpgradeDates(
   };
 }
 
-/** Distinct clusters (resources) with an open case, by EKS version. */
+/**
+ * Distinct clusters (resources) with an open case, by EKS version. A cluster with open cases of
+ * two versions (one opened before an upgrade) counts once, under the version of the case changed
+ * last, so the counts add up to the clusters.
+ */
 export async function openClustersByEksVersion(
   db: Sql,
   scope: ReportScope,
 ): Promise<{ version: string; clusters: number }[]> {
   return db.query<{ version: string; clusters: number }>(
-    `SELECT eks_version AS version, count(DISTINCT COALESCE(resource_id, id))::int AS clusters
-       FROM cases
-      WHERE status <> 'resolved' AND eks_version IS NOT NULL AND ($1::text IS NULL OR owner_team = $1)
+    `SELECT version, count(*)::int AS clusters
+       FROM (SELECT DISTINCT ON (COALESCE(resource_id, id)) eks_version AS version
+               FROM cases
+              WHERE status <> 'resolved' AND eks_version IS NOT NULL AND ($1::text IS NULL OR owner_team = $1)
+              ORDER BY COALESCE(resource_id, id), updated_at DESC, id DESC) AS clusters
       GROUP BY 1 ORDER BY 1`,
     [scope.team],
   );

@@ -1,6 +1,7 @@
 import { CASE_STATUSES, type CaseStatus } from "../engine/case.js";
 import { SEVERITIES } from "../engine/finding.js";
 import {
+  extendedSupportPhrase,
   figureRows,
   formatCompliance,
   formatDay,
@@ -148,10 +149,7 @@ export function summaryFacts(report: Report): Fact[] {
     },
     {
       label: "EKS extended support",
-      value:
-        ext.clusters === 0
-          ? "no cluster"
-          : `${ext.clusters} clusters, ${formatUsd(ext.extraUsdPer30Days)} extra per 30 days`,
+      value: extendedSupportPhrase(ext, `${formatUsd(ext.extraUsdPer30Days)} extra per 30 days`),
     },
   ];
 }
@@ -332,11 +330,12 @@ function upgradeTables(report: Report, rows: TeamFigures[]): ReportTable[] {
 
 function eksFacts(report: Report): Fact[] {
   const ext = report.extendedSupport;
-  if (ext.clusters === 0) {
+  if (ext.clusters === 0 && ext.clustersPastExtendedSupport === 0) {
     return [{ label: "Clusters on extended support", value: "none with an open case" }];
   }
   return [
     { label: "Clusters on extended support", value: `${ext.clusters}` },
+    { label: "Clusters past the end of extended support", value: `${ext.clustersPastExtendedSupport}` },
     {
       label: "Cost now",
       value: `${formatUsd(ext.usdPerHour)} per hour, against ${formatUsd(ext.standardUsdPerHour)} on standard support`,
@@ -351,13 +350,14 @@ function eksFacts(report: Report): Fact[] {
 
 function eksTable(report: Report): ReportTable {
   return table(
-    "EKS versions on extended support",
-    ["Version", num("Clusters"), "End of standard support", "End of extended support"],
+    "EKS versions past the end of standard support",
+    ["Version", num("Clusters"), "End of standard support", "End of extended support", "Status"],
     report.extendedSupport.byVersion.map((v) => [
       v.version,
       v.clusters,
       formatInstant(v.endOfStandardSupport),
       formatInstant(v.endOfExtendedSupport),
+      v.pastExtendedSupport ? "past the end of extended support" : "on extended support",
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/web-api";
-import { formatPercent, formatUsd, scopeLabel } from "./format.js";
+import { extendedSupportPhrase, formatPercent, formatUsd, scopeLabel } from "./format.js";
 import { EXPIRING_SOON_DAYS, type Report, type TeamFigures } from "./model.js";
 import { REPORT_SECTION_IDS, type ReportSectionKey, teamSectionId } from "./report-sections.js";
 
@@ -37,7 +37,7 @@ export function reportSummaryMessage(
     `*Suppressions blocked*\n${link("suppressions", String(report.suppressionsBlocked.total))}`,
     `*Exceptions*\n${link("exceptions", `${o.exceptions.approved} approved, ${o.exceptions.rejected} rejected, ${o.exceptions.expiringSoon} expiring in ${EXPIRING_SOON_DAYS} days`)}`,
     `*Upgrade dates*\n${link("upgrades", `${o.upgradeDates.missing} missing, ${o.upgradeDates.missed} missed`)}`,
-    `*EKS extended support*\n${link("eks", `${eks.clusters} cluster${eks.clusters === 1 ? "" : "s"}, ${formatUsd(eks.usdPerHour)}/h`)} (${formatUsd(eks.extraUsdPer30Days)} extra per 30 days)`,
+    `*EKS extended support*\n${link("eks", extendedSupportPhrase(eks, `${formatUsd(eks.usdPerHour)}/h (${formatUsd(eks.extraUsdPer30Days)} extra per 30 days)`))}`,
   ];
   if (slowest) {
     fields.push(

@@ -211,18 +211,28 @@ export function sampleReport(): Report {
     },
     extendedSupport: {
       clusters: 3,
+      clustersPastExtendedSupport: 1,
       byVersion: [
+        {
+          version: "1.30",
+          clusters: 1,
+          endOfStandardSupport: "2025-07-23",
+          endOfExtendedSupport: "2026-07-23",
+          pastExtendedSupport: true,
+        },
         {
           version: "1.31",
           clusters: 1,
           endOfStandardSupport: "2025-11-26",
           endOfExtendedSupport: "2026-11-26",
+          pastExtendedSupport: false,
         },
         {
           version: "1.32",
           clusters: 2,
           endOfStandardSupport: "2026-03-23",
           endOfExtendedSupport: "2027-03-23",
+          pastExtendedSupport: false,
         },
       ],
       usdPerHour: 1.8,

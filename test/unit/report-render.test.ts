@@ -239,12 +239,19 @@ describe("renderMarkdown", () => {
     expect(markdown).toContain(
       "- **In the period:** 504 cluster-hours, $302.40 ($252.00 more than standard support)",
     );
-    expect(markdownTable(markdown, "EKS versions on extended support").map(markdownCells)[3]).toEqual([
-      "1.32",
-      "2",
-      "2026-03-23",
-      "2027-03-23",
+    expect(markdown).toContain("- **Clusters past the end of extended support:** 1");
+    // Every version past the end of standard support, each saying whether extended support still runs.
+    expect(
+      markdownTable(markdown, "EKS versions past the end of standard support").map(markdownCells).slice(2),
+    ).toEqual([
+      ["1.30", "1", "2025-07-23", "2026-07-23", "past the end of extended support"],
+      ["1.31", "1", "2025-11-26", "2026-11-26", "on extended support"],
+      ["1.32", "2", "2026-03-23", "2027-03-23", "on extended support"],
     ]);
+    // The summary counts what the table lists, in words that say what is counted.
+    expect(markdown).toContain(
+      "- **EKS extended support:** 3 clusters on extended support, $1,080.00 extra per 30 days; 1 cluster past the end of extended support",
+    );
   });
 
   it("has the trend with n/a, not 0%, for weeks without anything to measure", () => {
@@ -299,6 +306,9 @@ describe("renderCsv", () => {
     expect(Number(value("upgrade_dates", "platform", "missing"))).toBe(3);
     expect(Number(value("eks_extended_support", "all", "extra_usd_per_30_days"))).toBe(1080);
     expect(Number(value("eks_extended_support", "all", "clusters_by_version", "1.32"))).toBe(2);
+    expect(Number(value("eks_extended_support", "all", "clusters_past_extended_support"))).toBe(1);
+    expect(value("eks_extended_support", "all", "status", "1.30")).toBe("past_extended_support");
+    expect(value("eks_extended_support", "all", "status", "1.32")).toBe("on_extended_support");
     expect(Number(value("trend", "all", "open", "2026-10-12T00:00:00.000Z"))).toBe(33);
   });
 
@@ -401,6 +411,10 @@ describe("renderHtml", () => {
     expect(html).toContain('<th scope="row">All teams</th>');
     expect(html).toContain('<td class="num">91.7% (11/12)</td>');
     expect(html).toContain("<caption>Team platform: figures</caption>");
+    expect(html).toContain("<caption>EKS versions past the end of standard support</caption>");
+    expect(html).toContain(
+      "3 clusters on extended support, $1,080.00 extra per 30 days; 1 cluster past the end of extended support",
+    );
   });
 });
 
