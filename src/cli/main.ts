@@ -110,9 +110,10 @@ program
   .description(
     "post the bundled example events through the real intake, then tell the story of an EKS.2 finding step by step (Security Hub in dry run)",
   )
-  .action(async () => {
+  .option("--block-kit-links", "also print a Block Kit Builder link per kind of Slack message")
+  .action(async (flags: { blockKitLinks?: boolean }) => {
     const env = loadEnv();
-    await runDemo({ out, logger: createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL) });
+    await runDemo({ ...flags, out, logger: createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL) });
   });
 
 program
@@ -129,9 +130,10 @@ program
       process.exitCode = 1;
       return;
     }
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
     out(
-      `${dir}: OK (${Object.keys(policy.teams).length} teams, ${policy.routing.length} routing rules, ` +
-        `${policy.escalation.length} escalation steps, ${policy.upgradeDates.length} upgrade date rules)`,
+      `${dir}: OK (${count(Object.keys(policy.teams).length, "team")}, ${count(policy.routing.length, "routing rule")}, ` +
+        `${count(policy.escalation.length, "escalation step")}, ${count(policy.upgradeDates.length, "upgrade date rule")})`,
     );
   });
 
