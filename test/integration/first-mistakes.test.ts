@@ -7,6 +7,7 @@ import { freePort } from "../../src/demo/redis-server.js";
 import { getCase } from "../../src/store/cases.js";
 import { runCli } from "../support/cli.js";
 import { REPO_ROOT, realAsffEvent } from "../support/events.js";
+import { startFakeSlack } from "../support/fake-slack.js";
 import { eventually, postEvent } from "../support/http.js";
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { logLines, startServe } from "../support/serve-process.js";
@@ -131,6 +132,34 @@ describe("shgov serve says at start what will not work", () => {
       expect(code).toBe(0);
     }
     expect(logLines(serve.stderr()).other).toEqual([]);
+  });
+
+  it("a bot token Slack refuses: an error line at start naming SLACK_BOT_TOKEN and Slack's reason", async () => {
+    const slack = await startFakeSlack();
+    slack.fail({ type: "platform_error", error: "invalid_auth", method: "auth.test" });
+    const serve = startServe(
+      serveEnv({
+        SLACK_BOT_TOKEN: "xoxb-revoked",
+        SLACK_SIGNING_SECRET: "test-signing-secret",
+        SLACK_API_URL: slack.url,
+        HOST: "127.0.0.1",
+      }),
+    );
+    try {
+      await serve.listening();
+      const line = JSON.parse(await serve.waitForLog(/Slack refused SLACK_BOT_TOKEN/)) as Record<
+        string,
+        unknown
+      >;
+      expect(line).toMatchObject({
+        level: 50,
+        msg: "Slack refused SLACK_BOT_TOKEN (invalid_auth): no message can be posted until it is fixed; they wait in the outbox",
+      });
+      expect(serve.stderr()).not.toContain("xoxb-revoked");
+    } finally {
+      await serve.signal("SIGTERM");
+      await slack.close();
+    }
   });
 
   it("on 0.0.0.0 it says so, and where to reach it from this machine", async () => {
