@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { envSchema } from "../../src/config/env.js";
 import { REPO_ROOT } from "../support/events.js";
 import { SHARED_REDIS_URL, uniquePrefix } from "../support/service.js";
 
@@ -158,6 +159,12 @@ describe("the README's commands", () => {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   }, 300_000);
+
+  it("the configuration table names every variable the service reads", () => {
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Command line"));
+    const named = new Set([...table.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]));
+    expect(Object.keys(envSchema.shape).filter((name) => !named.has(name))).toEqual([]);
+  });
 
   it("validate prints what the README says it prints", () => {
     const block = blockWith("node dist/cli/main.js validate workflows/");
