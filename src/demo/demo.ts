@@ -29,6 +29,8 @@ export interface DemoOptions {
   out: (line: string) => void;
   logger: Logger;
   baseEnv?: NodeJS.ProcessEnv;
+  /** Also print a Block Kit Builder link per kind of Slack message (`shgov demo --block-kit-links`). */
+  blockKitLinks?: boolean;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       slack,
       slackSigningSecret,
       logger: options.logger,
+      blockKitLinks: options.blockKitLinks === true,
     });
 
     const audit = await verifyAudit(service.db);
@@ -142,6 +145,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     out(`  ${reportText(audit)}: every decision above is a hash-chained audit event`);
     if (!audit.ok) throw new Error("the demo's audit log does not verify");
     out("");
+    if (!options.blockKitLinks)
+      out("Each kind of Slack message in Slack's Block Kit Builder: `shgov demo --block-kit-links`.");
     out(
       "Run it for real with `shgov serve` (see README.md); check your policy with `shgov validate workflows/`.",
     );

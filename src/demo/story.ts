@@ -39,6 +39,8 @@ export interface StoryContext {
   slack: SlackStandIn;
   slackSigningSecret: string;
   logger: Logger;
+  /** Print a Block Kit Builder link per kind of message (each is a few KB long). */
+  blockKitLinks: boolean;
 }
 
 /** Who suppresses the finding in the console; in production GetFindingHistory would name them. */
@@ -193,7 +195,7 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
         say("slack", `to ${team} ${message.channel}:`);
         for (const line of lines) say("", line);
         const topic = row.payload.kind === "notify" ? row.payload.topic : row.kind;
-        if (linkedTopics.has(topic)) return;
+        if (!ctx.blockKitLinks || linkedTopics.has(topic)) return;
         linkedTopics.add(topic);
         say("", `Block Kit Builder (once per topic, here ${topic}):`);
         out(`${" ".repeat(2 + LABEL + 4)}${blockKitBuilderUrl(message.blocks)}`);
@@ -214,8 +216,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
       if (call.operation === "GetFindingHistory") {
         say(
           "calls",
-          `GetFindingHistory ${finding}: a dry run cannot ask, so who suppressed it stays unknown; ` +
-            "in production UpdateSource.Identity names the caller's ARN",
+          `GetFindingHistory ${finding}: a dry run does not ask, so the bot names whom the finding's note ` +
+            "names, unconfirmed; in production UpdateSource.Identity names the caller's ARN",
         );
       } else {
         say(
@@ -415,7 +417,7 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   await sweepAt("2026-12-13T10:00:00.000Z", id);
 
   heading("2026-12-14T09:00:00.000Z", "Platform suppresses the finding in the Security Hub console");
-  say("event", 'Workflow.Status SUPPRESSED by alice (role PlatformAdmin), Note "Will upgrade next quarter"');
+  say("event", `Workflow.Status SUPPRESSED by ${CONSOLE_USER}, with Note "Will upgrade next quarter"`);
   await ledger({
     workflowStatus: "SUPPRESSED",
     processedAt: "2026-12-14T09:00:02.000Z",
@@ -495,8 +497,10 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   const channel = summary?.channel ?? "";
   say("slack", `to ${teamOf(channel)} ${channel}:`);
   for (const line of slackText(summary?.blocks ?? [])) say("", line);
-  say("", "Block Kit Builder (once per topic, here the weekly report):");
-  out(`${" ".repeat(2 + LABEL + 4)}${blockKitBuilderUrl(summary?.blocks ?? [])}`);
+  if (ctx.blockKitLinks) {
+    say("", "Block Kit Builder (once per topic, here the weekly report):");
+    out(`${" ".repeat(2 + LABEL + 4)}${blockKitBuilderUrl(summary?.blocks ?? [])}`);
+  }
   for (const file of ctx.slack.files.filter((f) => f.threadTs === posted.ts)) {
     say("files", `in its thread (files.uploadV2): ${file.filename}, ${Math.round(file.bytes / 1024)} KiB`);
   }

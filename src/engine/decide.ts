@@ -2,7 +2,7 @@ import { type Case, type CaseEvent, evolve } from "./case.js";
 import { base, Decision, who } from "./decision.js";
 import type { Effect } from "./effects.js";
 import { decideException } from "./exceptions.js";
-import type { EngineInput, HumanInput } from "./inputs.js";
+import { type EngineInput, type HumanInput, NOTE_IDENTITY } from "./inputs.js";
 import { observeFinding } from "./observe.js";
 import type { Policy } from "./policy.js";
 import { membershipProblem } from "./teams.js";
@@ -97,7 +97,12 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
     suppressedByType: input.suppressedByType,
     suppressedAt: input.suppressedAt,
   });
-  const by = input.suppressedBy ?? "someone the finding history does not name";
+  const by =
+    input.suppressedBy === null
+      ? "someone the finding history does not name"
+      : input.suppressedByType === NOTE_IDENTITY
+        ? `${input.suppressedBy} (named by the finding's note, not confirmed by GetFindingHistory)`
+        : input.suppressedBy;
   d.effect({
     kind: "notify",
     caseId: c.id,

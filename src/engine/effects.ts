@@ -47,6 +47,12 @@ export interface FindSuppressorEffect {
   format: FindingFormat;
   /** Look at history records from this instant on (the last version before the suppression). */
   since: string | null;
+  /**
+   * Who the suppressing version's note names (Note.UpdatedBy), when that note is not the bot's
+   * own. Free text anyone can write, so never taken for the history's answer; a dry run, which
+   * does not ask GetFindingHistory, reports it instead, marked as the note's word.
+   */
+  noteBy?: string;
 }
 
 export const NOTIFY_TOPICS = [

@@ -25,13 +25,20 @@ export type HumanAction =
   /** `date`, when given, must be the date on the table: agreeing to a date that changed meanwhile is refused. */
   | { action: "date_agree"; date: string | null };
 
-/** A person acted (CLI today, Slack later). `team` is the team they act for. */
+/** A person acted (CLI, admin API or Slack). `team` is the team they act for. */
 export type HumanInput = { type: "human"; user: string; team: string } & HumanAction;
+
+/**
+ * `suppressedByType` of an identity that only the finding's note gives (Note.UpdatedBy), not
+ * GetFindingHistory's UpdateSource: what a dry run reports.
+ */
+export const NOTE_IDENTITY = "FINDING_NOTE";
 
 /** The dispatcher asked GetFindingHistory who suppressed the finding. */
 export interface SuppressorFoundInput {
   type: "suppressor_found";
   suppressedBy: string | null;
+  /** UpdateSource.Type (BATCH_UPDATE_FINDINGS, BATCH_IMPORT_FINDINGS), or NOTE_IDENTITY. */
   suppressedByType: string | null;
   suppressedAt: string | null;
   /** Why the identity is unknown, when it is. */

@@ -197,6 +197,9 @@ export function observeFinding(
   }
   const revertTo = policy.suppression.revertTo;
   const note = revertNote(state, revertTo, approverTeam(policy, state, state.owner));
+  // The note of the suppressing version names its author, unless it is the bot's own note.
+  const noteBy =
+    finding.note && finding.note.text !== state.lastBotUpdate?.note ? finding.note.updatedBy : null;
   d.emit({
     type: "suppression.blocked",
     ...base(d.at, SECURITY_HUB_ACTOR, "SUPPRESSED without an approved, unexpired exception"),
@@ -211,6 +214,7 @@ export function observeFinding(
     productArn: state.productArn,
     format: state.format,
     since: current?.latest.processedAt ?? current?.latest.updatedAt ?? null,
+    ...(noteBy ? { noteBy } : {}),
   });
   return true;
 }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { applyInputInTx } from "../app/apply-input.js";
 import { PollLoop } from "../app/poll-loop.js";
 import type { FindSuppressorEffect, WorkflowUpdateEffect } from "../engine/effects.js";
-import type { EngineInput } from "../engine/inputs.js";
+import { type EngineInput, NOTE_IDENTITY } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
 import type { Database, Sql } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
@@ -187,12 +187,16 @@ export class SecurityHubDispatcher {
         { caseId: effect.caseId, findingId: effect.findingId, operation: "GetFindingHistory", input: query },
         "dry run: would call Security Hub",
       );
+      // A dry run does not ask; the finding's note, when it names someone, is the best it has.
+      const noteBy = effect.noteBy ?? null;
       await this.close(row.id, "dry_run", effect, null, {
         type: "suppressor_found",
-        suppressedBy: null,
-        suppressedByType: null,
+        suppressedBy: noteBy,
+        suppressedByType: noteBy ? NOTE_IDENTITY : null,
         suppressedAt: null,
-        error: "dry run: GetFindingHistory was not called",
+        error: noteBy
+          ? `dry run: GetFindingHistory was not called; the finding's note names ${noteBy}`
+          : "dry run: GetFindingHistory was not called",
       });
       return;
     }

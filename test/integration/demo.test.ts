@@ -1,4 +1,4 @@
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -6,13 +6,29 @@ import { describe, expect, it } from "vitest";
 import { runDemo } from "../../src/demo/demo.js";
 import { freePort } from "../../src/demo/redis-server.js";
 import { runCli } from "../support/cli.js";
+import { REPO_ROOT } from "../support/events.js";
 import { SHARED_REDIS_URL } from "../support/service.js";
 
-async function demoOutput(env: NodeJS.ProcessEnv): Promise<string[]> {
+async function demoOutput(env: NodeJS.ProcessEnv, blockKitLinks = false): Promise<string[]> {
   const lines: string[] = [];
-  await runDemo({ out: (line) => lines.push(line), logger: pino({ level: "silent" }), baseEnv: env });
+  await runDemo({
+    out: (line) => lines.push(line),
+    logger: pino({ level: "silent" }),
+    baseEnv: env,
+    blockKitLinks,
+  });
   return lines;
 }
+
+/** The demo excerpt of README.md: the lines of its text block, without the "..." that skip some. */
+function readmeExcerpt(): string[] {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const block = /```text\n(── 3\.[\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  return block.split("\n").filter((line) => line !== "" && line !== "...");
+}
+
+const BUILDER = "https://app.slack.com/block-kit-builder/#";
+const CONSOLE_USER = "arn:aws:sts::111111111111:assumed-role/PlatformAdmin/alice";
 
 const STORY_FINDING =
   "arn:aws:securityhub:us-east-1:111111111111:security-control/EKS.2/finding/7c2d9e41-5a6b-4c8d-9e0f-1a2b3c4d5e01";
@@ -64,8 +80,11 @@ describe("shgov demo", () => {
     );
     expect(inStep(1)).toContain("Control: EKS.2 · Severity: HIGH");
     expect(inStep(1)).toContain("[Claim] [Request exception] [Propose upgrade date] [View in AWS console]");
-    expect(inStep(1)).toMatch(
-      /Block Kit Builder \(once per topic, here case\.opened\): https:\/\/app\.slack\.com\/block-kit-builder\/#%7B%22blocks%22/,
+    // Short by default: no Block Kit Builder link without --block-kit-links, one line saying so.
+    expect(text).not.toContain(BUILDER);
+    expect(text).not.toContain("Block Kit Builder (once per topic");
+    expect(lines).toContain(
+      "Each kind of Slack message in Slack's Block Kit Builder: `shgov demo --block-kit-links`.",
     );
     expect(inStep(2)).toContain(
       "decided escalated: 50% of the SLA used slack to platform C0PLATFORM: :arrow_up: Escalated @S0PLATFORM Escalation level 1",
@@ -88,8 +107,17 @@ describe("shgov demo", () => {
     );
     expect(inStep(3)).toContain("[Request exception] [Claim] [View in AWS console]");
     expect(inStep(3)).toMatch(
-      /calls GetFindingHistory \(the same finding\): a dry run cannot ask, so who suppressed it stays unknown; in production UpdateSource\.Identity names the caller's ARN/,
+      /calls GetFindingHistory \(the same finding\): a dry run does not ask, so the bot names whom the finding's note names, unconfirmed; in production UpdateSource\.Identity names the caller's ARN/,
     );
+    // Who suppressed it: the same identity in the event, the audit log and the Slack message.
+    expect(inStep(3)).toContain(`event Workflow.Status SUPPRESSED by ${CONSOLE_USER}, with Note`);
+    expect(inStep(3)).toContain(
+      `decided suppression.attributed: dry run: GetFindingHistory was not called; the finding's note names ${CONSOLE_USER}`,
+    );
+    expect(inStep(3)).toContain(
+      `:no_entry: Suppression blocked @S0PLATFORM Suppression blocked: ${CONSOLE_USER} (named by the finding's note, not confirmed by GetFindingHistory) set "…"`,
+    );
+    expect(inStep(3)).not.toContain("someone the finding history does not name");
 
     // A date after the deadline is refused; a valid one is agreed by the counterpart.
     // Proposals go through Slack: the button, then the modal, which shows the refusal.
@@ -138,25 +166,51 @@ describe("shgov demo", () => {
     );
     expect(inStep(10)).toContain("files in its thread (files.uploadV2): governance-trend-2027-03-15.png");
     expect(inStep(10)).toContain("governance-report-2027-03-15.html");
+    // 1.32 (example 05) is on extended support; 1.31 (example 01) is past its end, and said so.
+    expect(inStep(10)).toContain(
+      "EKS extended support: 1 cluster on extended support, $0.60/h ($360.00 extra per 30 days); 1 cluster past the end of extended support",
+    );
 
     // The audit chain of everything above is intact.
     expect(flat).toMatch(/OK: 8 cases, \d+ events verified/);
     // Only the revert and the look-up would reach Security Hub; the output stays short.
     expect(lines.filter((l) => l.startsWith("  calls "))).toHaveLength(2);
-    // One Builder link per topic, each on its own line.
-    const links = lines.filter((l) => l.trim().startsWith("https://app.slack.com/block-kit-builder/#"));
-    expect(links.length).toBe(new Set(lines.filter((l) => l.includes("once per topic"))).size);
     expect(lines.length).toBeLessThanOrEqual(240);
+    // Short: at most 220 lines and 18 KB (before --block-kit-links moved the links: 228 lines, 39 KB).
+    expect(lines.length).toBeLessThanOrEqual(220);
+    expect(Buffer.byteLength(text)).toBeLessThan(18_000);
+    // README.md's excerpt is what the demo prints, line for line.
+    const excerpt = readmeExcerpt();
+    expect(excerpt.length).toBeGreaterThan(20);
+    expect(excerpt.filter((line) => !lines.includes(line))).toEqual([]);
   });
 
-  it("starts a private redis-server when none answers", async () => {
-    const lines = await demoOutput({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  it("starts a private redis-server when none answers, and with --block-kit-links prints a Builder link per topic", async () => {
+    const lines = await demoOutput({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, true);
     expect(lines[0]).toMatch(
       /^Redis: started a private redis-server on port \d+ \(none answered at redis:\/\/127\.0\.0\.1:\d+\)$/,
     );
     const text = lines.join("\n");
     expect(text).toContain("6 cases on 2026-11-20 10:00");
     expect(text).toMatch(/OK: 8 cases, \d+ events verified/);
+    // One Builder link per topic, each on its own line, after the line that names its topic.
+    const links = lines.filter((l) => l.trim().startsWith(BUILDER));
+    const topics = lines.filter((l) => l.includes("Block Kit Builder (once per topic, here "));
+    expect(links.length).toBe(new Set(topics).size);
+    expect(topics.map((l) => /here ([^)]+)\)/.exec(l)?.[1])).toEqual([
+      "case.opened",
+      "escalated",
+      "suppression.blocked",
+      "date.proposed",
+      "date.agreed",
+      "date.reminder",
+      "date.missed",
+      "the weekly report",
+    ]);
+    expect(links.every((l) => l.trim().startsWith(`${BUILDER}%7B%22blocks%22`))).toBe(true);
+    expect(lines).not.toContain(
+      "Each kind of Slack message in Slack's Block Kit Builder: `shgov demo --block-kit-links`.",
+    );
   });
 
   it("says in one line how to get Redis when there is none and no redis-server on PATH", async () => {

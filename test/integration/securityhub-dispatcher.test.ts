@@ -162,6 +162,41 @@ describe("Security Hub dispatcher", () => {
   });
 });
 
+describe("Security Hub dispatcher: who suppressed it, in a dry run", () => {
+  it("names whom the suppressing version's note names, marked as the note's word, in the audit log and the message", async () => {
+    const id = "arn:test:dry-note:0";
+    const person = "arn:aws:sts::111111111111:assumed-role/PlatformAdmin/alice";
+    const event = asffEvent({ id, workflowStatus: "SUPPRESSED" }, "dry-note-0") as unknown as {
+      detail: { findings: Record<string, unknown>[] };
+    };
+    const first = event.detail.findings[0];
+    if (first)
+      first.Note = {
+        Text: "Will upgrade next quarter",
+        UpdatedBy: person,
+        UpdatedAt: "2026-11-20T10:00:00Z",
+      };
+    const parsed = parseEnvelope(event);
+    if (!parsed.ok || !parsed.observations[0]) throw new Error("fixture did not parse");
+    await observeFindings(db, policy, [parsed.observations[0]], now);
+    await dispatcher({ dryRun: true }).drain();
+    expect(fake.requests).toHaveLength(0);
+    const detail = await getCase(db, id);
+    expect(detail?.events.at(-1)).toMatchObject({
+      type: "suppression.attributed",
+      reason: `dry run: GetFindingHistory was not called; the finding's note names ${person}`,
+      data: { suppressedBy: person, suppressedByType: "FINDING_NOTE" },
+    });
+    const notify = (await listOutbox(db, { caseId: id, kind: "notify" })).map((row) => row.payload);
+    expect(notify.at(-1)).toMatchObject({
+      topic: "suppression.blocked",
+      text: expect.stringMatching(
+        /^Suppression blocked: arn:aws:sts::111111111111:assumed-role\/PlatformAdmin\/alice \(named by the finding's note, not confirmed by GetFindingHistory\) set /,
+      ),
+    });
+  });
+});
+
 describe("Security Hub dispatcher: order of updates", () => {
   it("an older update still waiting to retry is superseded by a newer one for the same finding, so the newer status stands", async () => {
     const [id] = await suppressedFindings(1, "order");
