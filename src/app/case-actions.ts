@@ -28,7 +28,7 @@ const reason = z
   .transform((v) => v || null);
 
 /**
- * A person's action on a case as it crosses a boundary (the admin API today, Slack later):
+ * A person's action on a case as it crosses a boundary (the CLI, the admin API and Slack):
  * validated here, decided by the engine.
  */
 export const caseActionSchema = z.discriminatedUnion("action", [

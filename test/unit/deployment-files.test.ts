@@ -16,13 +16,70 @@ function composeCli(): string[] | null {
   return null;
 }
 
+/**
+ * Variables of envSchema that docker-compose.yml does not pass, and why: the image fixes them
+ * (Dockerfile). docker-compose.yml's comment names each of them.
+ */
+const NOT_IN_COMPOSE: Record<string, string> = {
+  DATA_DIR: "the image's /data, for PGlite; compose runs PostgreSQL",
+  WORKFLOWS_DIR: "the image's /app/workflows, where compose mounts ./workflows",
+  HOST: "0.0.0.0 in the image, so that the port mapping reaches the service",
+  PORT: "3000 in the image, which the port mapping and both health checks use",
+};
+
+/** Not the service's settings but the AWS SDK's credential chain, passed through from the host. */
+const AWS_SDK_CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+
 describe("deployment files", () => {
-  const compose = parse(read("docker-compose.yml")) as {
+  const composeText = read("docker-compose.yml");
+  const compose = parse(composeText) as {
     services: Record<
       string,
-      { command?: string[]; healthcheck?: unknown; depends_on?: Record<string, unknown> }
+      {
+        command?: string[];
+        healthcheck?: unknown;
+        depends_on?: Record<string, unknown>;
+        environment?: Record<string, string>;
+        restart?: string;
+        stop_grace_period?: string;
+      }
     >;
   };
+
+  it("docker-compose.yml passes the app every variable the service reads, except those the image fixes", () => {
+    const passed = Object.keys(compose.services.app?.environment ?? {});
+    const expected = Object.keys(envSchema.shape).filter((name) => !(name in NOT_IN_COMPOSE));
+    expect(expected.filter((name) => !passed.includes(name))).toEqual([]);
+    // Nothing else but the SDK's credentials: no stale or misspelt name.
+    expect(passed.filter((name) => !expected.includes(name)).sort()).toEqual([...AWS_SDK_CREDENTIALS].sort());
+    // Each exclusion is one the schema has, and the compose file says why it is left out.
+    const comment = composeText.replace(/\s+/g, " ");
+    for (const name of Object.keys(NOT_IN_COMPOSE)) {
+      expect(Object.keys(envSchema.shape)).toContain(name);
+      expect(comment).toContain(name);
+      expect(passed).not.toContain(name);
+    }
+  });
+
+  it("docker-compose.yml takes each optional setting from the host's environment, never an empty AWS_REGION", () => {
+    const environment = compose.services.app?.environment ?? {};
+    const fixed = ["REDIS_URL", "DATABASE_URL"];
+    for (const [name, value] of Object.entries(environment)) {
+      if (fixed.includes(name)) expect(value).not.toContain("${");
+      else expect(value).toMatch(new RegExp(`^\\$\\{${name}(:-|:\\?)`));
+    }
+    expect(environment.INGEST_API_KEY).toMatch(/^\$\{INGEST_API_KEY:\?/);
+    // The SDK takes AWS_REGION="" for a region (and the client's ?? keeps it): a default, not "".
+    expect(environment.AWS_REGION).toMatch(/^\$\{AWS_REGION:-us-east-1\}$/);
+  });
+
+  it("docker-compose.yml restarts the app unless stopped, and gives it longer than SHUTDOWN_TIMEOUT_MS to stop", () => {
+    const app = compose.services.app;
+    expect(app?.restart).toBe("unless-stopped");
+    const grace = /^(\d+)s$/.exec(app?.stop_grace_period ?? "");
+    const shutdown = envSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined) as number;
+    expect(Number(grace?.[1]) * 1000).toBeGreaterThan(shutdown);
+  });
 
   it("docker-compose.yml has redis (AOF, noeviction), postgres and the app, each with a health check", () => {
     expect(Object.keys(compose.services).sort()).toEqual(["app", "postgres", "redis"]);
