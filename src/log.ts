@@ -12,3 +12,36 @@ export function flushAndExit(logger: Logger, code: number): void {
   setTimeout(exit, 1_000).unref();
   logger.flush(() => exit());
 }
+
+/**
+ * Says a failure that repeats (a database away for a minute, a round failing every second) once
+ * when it starts, and once when it ends with how often it happened, instead of every time; a
+ * different message in between is said too.
+ */
+export class RepeatedFailureLog {
+  private failures = 0;
+  private lastMessage = "";
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly what: string,
+  ) {}
+
+  failed(error: unknown, fields: Record<string, unknown> = {}): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.failures++;
+    if (this.failures === 1 || message !== this.lastMessage) {
+      this.logger.error({ err: error, ...fields }, `${this.what} failed; retrying`);
+    } else {
+      this.logger.debug({ err: error, failures: this.failures }, `${this.what} failed again`);
+    }
+    this.lastMessage = message;
+  }
+
+  succeeded(): void {
+    if (this.failures === 0) return;
+    this.logger.info({ failures: this.failures }, `${this.what} works again after ${this.failures} failures`);
+    this.failures = 0;
+    this.lastMessage = "";
+  }
+}

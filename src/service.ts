@@ -36,7 +36,8 @@ import { ChannelPacer } from "./slack/pacer.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
-import { openStore } from "./store/open.js";
+import { openServiceStore } from "./store/open.js";
+import { postgresAddress } from "./store/postgres.js";
 
 export interface ServiceRoles {
   /** The HTTP server: intake, health, admin API. */
@@ -109,85 +110,113 @@ export async function startService(
   try {
     // Before anything starts: a setting that cannot work is refused in one line.
     const aws = roles.dispatcher && !env.SECURITYHUB_DRY_RUN ? await checkAws(env, logger) : null;
-    const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
-    closers.push("database", () => db.close());
+    const store = await openServiceStore(
+      { databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR },
+      (message) =>
+        logger.warn(
+          { database: postgresAddress(env.DATABASE_URL ?? "") },
+          `${message}${/[.?!]$/.test(message) ? "" : "."} POST /events keeps accepting events into Redis; the worker and the dispatchers start once the database answers (retrying every 5 s)`,
+        ),
+    );
+    const db = store.db;
+    closers.push("database", () => store.close());
 
-    if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD && !options.now) {
-      // The findings worker and the timer sweep run on their own thread.
-      const thread = startWorkerThread(env, logger);
-      closers.push("findings worker thread", () => thread.close());
-    } else if (roles.worker) {
-      closers.push("findings worker", runFindingsWorker(env, db, policy, logger, now));
-      closers.push("timer sweep", runTimerSweeper(env, db, policy, logger, now));
-    }
+    /** What needs the database: started at once, or once a database away at start answers. */
+    const startStoreParts = async (): Promise<SecurityHubDispatcher | null> => {
+      if (roles.worker && db.kind === "postgres" && env.WORKER_THREAD && !options.now) {
+        // The findings worker and the timer sweep run on their own thread.
+        const thread = startWorkerThread(env, logger);
+        closers.push("findings worker thread", () => thread.close());
+      } else if (roles.worker) {
+        closers.push("findings worker", runFindingsWorker(env, db, policy, logger, now));
+        closers.push("timer sweep", runTimerSweeper(env, db, policy, logger, now));
+      }
 
-    let dispatcher: SecurityHubDispatcher | null = null;
-    if (roles.dispatcher) {
-      const client = aws
-        ? createSecurityHubClient({
-            region: aws.region,
-            ...(env.AWS_ENDPOINT_URL_SECURITYHUB ? { endpoint: env.AWS_ENDPOINT_URL_SECURITYHUB } : {}),
-          })
-        : null;
-      const running = new SecurityHubDispatcher({
-        db,
-        policy,
-        client,
-        logger,
-        now,
-        ...(options.onSecurityHubCall ? { onCall: options.onSecurityHubCall } : {}),
-      });
-      running.start();
-      closers.push("Security Hub dispatcher", async () => {
-        await running.stop();
-        client?.destroy();
-      });
-      dispatcher = running;
-      if (!client) logger.warn("SECURITYHUB_DRY_RUN: Security Hub calls are logged, not made");
-      if (env.SLACK_BOT_TOKEN) {
-        const slackClient = createSlackClient({
-          token: env.SLACK_BOT_TOKEN,
-          ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-        });
-        await checkSlackToken(slackClient, logger);
-        // One pacer for every sender to a channel: per-finding messages and digests share Slack's limit.
-        const pacer = new ChannelPacer(options.slackIntervalMs ?? 1_000);
-        const slack = new SlackDispatcher({
+      let dispatcher: SecurityHubDispatcher | null = null;
+      if (roles.dispatcher) {
+        const client = aws
+          ? createSecurityHubClient({
+              region: aws.region,
+              ...(env.AWS_ENDPOINT_URL_SECURITYHUB ? { endpoint: env.AWS_ENDPOINT_URL_SECURITYHUB } : {}),
+            })
+          : null;
+        const running = new SecurityHubDispatcher({
           db,
           policy,
-          client: slackClient,
-          render: renderNotification,
+          client,
           logger,
           now,
-          pacer,
-          ...(options.slackPollMs !== undefined ? { pollMs: options.slackPollMs } : {}),
+          ...(options.onSecurityHubCall ? { onCall: options.onSecurityHubCall } : {}),
         });
-        slack.start();
-        closers.push("Slack dispatcher", () => slack.stop());
-        closers.push(
-          "Slack digests",
-          runDigestScheduler(env, db, policy, logger, now, slackClient, { pacer }),
-        );
-        closers.push(
-          "weekly report",
-          runReportScheduler(env, {
+        running.start();
+        closers.push("Security Hub dispatcher", async () => {
+          await running.stop();
+          client?.destroy();
+        });
+        dispatcher = running;
+        if (!client) logger.warn("SECURITYHUB_DRY_RUN: Security Hub calls are logged, not made");
+        if (env.SLACK_BOT_TOKEN) {
+          const slackClient = createSlackClient({
+            token: env.SLACK_BOT_TOKEN,
+            ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+          });
+          await checkSlackToken(slackClient, logger);
+          // One pacer for every sender to a channel: per-finding messages and digests share Slack's limit.
+          const pacer = new ChannelPacer(options.slackIntervalMs ?? 1_000);
+          const slack = new SlackDispatcher({
             db,
             policy,
             client: slackClient,
+            render: renderNotification,
             logger,
             now,
-            publicUrl: env.PUBLIC_URL ?? null,
-            instance: `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
             pacer,
-          }),
-        );
-      } else {
-        logger.warn(
-          "SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is, and no weekly report is posted",
-        );
+            ...(options.slackPollMs !== undefined ? { pollMs: options.slackPollMs } : {}),
+          });
+          slack.start();
+          closers.push("Slack dispatcher", () => slack.stop());
+          closers.push(
+            "Slack digests",
+            runDigestScheduler(env, db, policy, logger, now, slackClient, { pacer }),
+          );
+          closers.push(
+            "weekly report",
+            runReportScheduler(env, {
+              db,
+              policy,
+              client: slackClient,
+              logger,
+              now,
+              publicUrl: env.PUBLIC_URL ?? null,
+              instance: `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
+              pacer,
+            }),
+          );
+        } else {
+          logger.warn(
+            "SLACK_BOT_TOKEN is not set: notifications wait in the outbox until it is, and no weekly report is posted",
+          );
+        }
       }
-    }
 
+      return dispatcher;
+    };
+    let dispatcher: SecurityHubDispatcher | null = null;
+    let closing = false;
+    closers.push("start-up", async () => {
+      closing = true;
+    });
+    if (store.readyAtStart) dispatcher = await startStoreParts();
+    else {
+      store.ready.then(
+        async () => {
+          if (closing) return;
+          logger.info("the database answers: starting the worker and the dispatchers");
+          await startStoreParts();
+        },
+        () => {},
+      );
+    }
     let server: Server | null = null;
     if (roles.http) {
       const redisAt = redisAddress(env.REDIS_URL);

@@ -1,7 +1,8 @@
 /**
  * Runs a delivery round until it finds nothing to do, then again every `pollMs`, until stopped.
  * The outbox dispatchers share it: a round returns how many rows it took; an error is reported
- * and the next round tries again.
+ * (through a RepeatedFailureLog, so a database away for a minute is said once) and the next
+ * round tries again.
  */
 export class PollLoop {
   private timer: NodeJS.Timeout | null = null;
@@ -10,7 +11,12 @@ export class PollLoop {
 
   constructor(
     private readonly round: () => Promise<number>,
-    private readonly options: { pollMs: number; onError: (error: unknown) => void },
+    private readonly options: {
+      pollMs: number;
+      onError: (error: unknown) => void;
+      /** Called after a round succeeds that follows failed ones. */
+      onRecovered?: () => void;
+    },
   ) {}
 
   get stopped(): boolean {
@@ -27,7 +33,7 @@ export class PollLoop {
   start(): void {
     const loop = async () => {
       if (this.stoppedFlag) return;
-      this.running = this.drain().catch(this.options.onError);
+      this.running = this.drain().then(() => this.options.onRecovered?.(), this.options.onError);
       await this.running;
       if (!this.stoppedFlag) this.timer = setTimeout(loop, this.options.pollMs);
     };

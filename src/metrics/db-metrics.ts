@@ -299,3 +299,28 @@ export function registerDbMetrics(
   );
   return cache;
 }
+
+/** Whether the database answers now: a ping at each scrape, apart from the cached figures. */
+export function registerDatabaseUp(registry: Registry, db: Database): void {
+  new ReadGauge(
+    {
+      name: "shgov_database_up",
+      help: "1 when the database answered a ping within 1 s at this scrape, else 0.",
+      registers: [registry],
+    },
+    async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const up = await Promise.race([
+        db.ping().then(
+          () => 1,
+          () => 0,
+        ),
+        new Promise<number>((resolve) => {
+          timer = setTimeout(() => resolve(0), 1_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      return [{ labels: {}, value: up }];
+    },
+  );
+}

@@ -4,7 +4,7 @@ import { bearerMatches } from "../http/api-key.js";
 import { sendError } from "../http/respond.js";
 import type { Route } from "../http/server.js";
 import type { Database } from "../store/database.js";
-import { type DbMetricsOptions, registerDbMetrics } from "./db-metrics.js";
+import { type DbMetricsOptions, registerDatabaseUp, registerDbMetrics } from "./db-metrics.js";
 import { registerQueueMetrics } from "./queue-metrics.js";
 import { processRegistry } from "./registry.js";
 
@@ -29,6 +29,7 @@ export function createServiceMetrics(options: ServiceMetricsOptions): Registry {
     queue: options.queue,
     ...(options.queueTimeoutMs !== undefined ? { timeoutMs: options.queueTimeoutMs } : {}),
   });
+  registerDatabaseUp(own, options.db);
   registerDbMetrics(own, options.db, { ...options.dbCache, escalationLevels: options.escalationLevels });
   return Registry.merge([processRegistry(), own]);
 }

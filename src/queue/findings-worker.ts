@@ -5,7 +5,9 @@ import { type ObservationOutcome, observeFindings } from "../app/observe-finding
 import type { Env } from "../config/env.js";
 import type { Policy } from "../engine/policy.js";
 import type { Observation } from "../intake/envelope.js";
+import { RepeatedFailureLog } from "../log.js";
 import type { Database } from "../store/database.js";
+import { isPostgresUnavailable } from "../store/postgres.js";
 import { FINDINGS_QUEUE, type FindingJobData } from "./findings-queue.js";
 import { GroupCommitter } from "./group-commit.js";
 import { closeWorker, logBullError, redisAddress, reportOutages, workerConnection } from "./redis.js";
@@ -50,7 +52,14 @@ export function startFindingsWorker(
       settings: { backoffStrategy: (attemptsMade: number) => cappedBackoff(attemptsMade) },
     },
   );
+  // A database away fails every job the same way: said once, and once when jobs apply again.
+  const databaseAway = new RepeatedFailureLog(
+    options.logger,
+    "applying findings (the database is unavailable)",
+  );
+  worker.on("completed", () => databaseAway.succeeded());
   worker.on("failed", (job, error) => {
+    if (isPostgresUnavailable(error)) return databaseAway.failed(error);
     options.logger.warn(
       {
         // One case per finding: the case id is the finding id.

@@ -4,7 +4,7 @@ import type { Env } from "../config/env.js";
 import { ShgovError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { loadPolicyDir } from "../policy/load.js";
-import { openStore } from "../store/open.js";
+import { openServiceStore } from "../store/open.js";
 import { runFindingsWorker } from "./findings-worker.js";
 import { runTimerSweeper } from "./timers.js";
 
@@ -72,7 +72,12 @@ export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle 
 async function runInThread(env: Env): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL, "shgov-worker");
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
-  const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+  // The main thread started it once the database answered; should it be away again now, wait.
+  const store = await openServiceStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }, (message) =>
+    logger.warn(`${message}; the findings worker waits for it`),
+  );
+  await store.ready;
+  const db = store.db;
   const stopWorker = runFindingsWorker(env, db, policy, logger);
   // The timer sweep writes as much as the worker; here it leaves the HTTP thread alone.
   const stopTimers = runTimerSweeper(env, db, policy, logger, () => new Date());

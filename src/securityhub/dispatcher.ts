@@ -5,6 +5,7 @@ import { PollLoop } from "../app/poll-loop.js";
 import type { FindSuppressorEffect, WorkflowUpdateEffect } from "../engine/effects.js";
 import { type EngineInput, NOTE_IDENTITY } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
+import { RepeatedFailureLog } from "../log.js";
 import type { Database, Sql } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
 import { classifyError, type SecurityHubCall, sendWorkflowUpdates } from "./batch-update.js";
@@ -62,10 +63,11 @@ export class SecurityHubDispatcher {
 
   constructor(private readonly options: SecurityHubDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
+    const failures = new RepeatedFailureLog(options.logger, "Security Hub dispatcher round");
     this.loop = new PollLoop(() => this.runOnce(), {
       pollMs: options.pollMs ?? 1_000,
-      onError: (error) =>
-        options.logger.error({ err: error }, "Security Hub dispatcher round failed; retrying"),
+      onError: (error) => failures.failed(error),
+      onRecovered: () => failures.succeeded(),
     });
     this.limiter = options.limiter ?? createRateLimiter({ ratePerSecond: 10, burst: 10 });
   }

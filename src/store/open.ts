@@ -5,7 +5,7 @@ import { acquireDataDir, DataDirBusyError } from "./data-dir-lock.js";
 import type { Database } from "./database.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { openPglite } from "./pglite.js";
-import { describePostgresError, openPostgres } from "./postgres.js";
+import { describePostgresError, isPostgresUnavailable, openPostgres } from "./postgres.js";
 
 export interface StoreConfig {
   databaseUrl?: string | undefined;
@@ -113,4 +113,82 @@ async function checkMigrated(db: Database, what: string): Promise<void> {
       `${what} is at schema version ${version} and this shgov needs ${latest}: run shgov serve once (it migrates), then try again`,
     );
   }
+}
+
+export interface ServiceStore {
+  db: Database;
+  /**
+   * Resolves once the store is migrated and reachable: at once for PGlite and for a PostgreSQL
+   * that answered at start; later when PostgreSQL was away at start (it is retried until then).
+   */
+  ready: Promise<void>;
+  /** False when PostgreSQL was away at start. */
+  readyAtStart: boolean;
+  close(): Promise<void>;
+}
+
+const STORE_RETRY_MS = 5_000;
+
+/**
+ * The store as `serve` opens it: a PostgreSQL that is away at start (down, restarting, failing
+ * over) is waited for in the background, so that intake keeps accepting events into Redis; one
+ * that is misconfigured (no such database, user refused) is refused at once, as openStore does.
+ */
+export async function openServiceStore(
+  config: StoreConfig,
+  onUnavailable: (message: string) => void,
+): Promise<ServiceStore> {
+  if (!config.databaseUrl) {
+    const db = await openStore(config);
+    return { db, ready: Promise.resolve(), readyAtStart: true, close: () => db.close() };
+  }
+  const url = config.databaseUrl;
+  const db = openPostgres({ connectionString: url });
+  /** Null once migrated; the error while PostgreSQL is away; throws when it is misconfigured. */
+  const attempt = async (): Promise<unknown | null> => {
+    try {
+      await migrate(db);
+      return null;
+    } catch (error) {
+      if (isPostgresUnavailable(error)) return error;
+      throw new ShgovError("database.unavailable", describePostgresError(error, url), { cause: error });
+    }
+  };
+  const firstError = await attempt().catch(async (error) => {
+    await db.close().catch(() => {});
+    throw error;
+  });
+  if (firstError === null)
+    return { db, ready: Promise.resolve(), readyAtStart: true, close: () => db.close() };
+  onUnavailable(describePostgresError(firstError, url));
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const ready = (async () => {
+    while (!closed) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, STORE_RETRY_MS).unref();
+      });
+      if (closed) break;
+      // A misconfiguration found once PostgreSQL answers is said, and retried too: the operator
+      // fixes it while intake goes on.
+      const error = await attempt().catch((refused: Error) => {
+        onUnavailable(refused.message);
+        return refused;
+      });
+      if (error === null) return;
+    }
+    throw new ShgovError("store.closed", "closed before the database was reachable");
+  })();
+  ready.catch(() => {});
+  return {
+    db,
+    ready,
+    readyAtStart: false,
+    async close() {
+      closed = true;
+      wake?.();
+      await db.close();
+    },
+  };
 }

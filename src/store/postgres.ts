@@ -99,3 +99,21 @@ export function describePostgresError(error: unknown, url: string): string {
   // The driver's and the server's messages name no password: said as they are.
   return `PostgreSQL at ${hostPort} (DATABASE_URL): ${message}`;
 }
+
+/**
+ * The database is away (down, restarting, failing over, unreachable for now) rather than
+ * misconfigured: worth waiting for. A missing database or a refused user is not.
+ */
+export function isPostgresUnavailable(error: unknown): boolean {
+  const { code, message = "" } = error as { code?: string; message?: string };
+  if (
+    code &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)$/.test(code)
+  )
+    return true;
+  // admin_shutdown, crash_shutdown, cannot_connect_now; connection_exception class 08.
+  if (code && (/^57P0[123]$/.test(code) || code.startsWith("08"))) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/.test(
+    message,
+  );
+}
