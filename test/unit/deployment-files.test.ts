@@ -110,6 +110,20 @@ describe("deployment files", () => {
     expect(dockerfile).toMatch(/CMD \["serve"\]/);
   });
 
+  it("one Node.js everywhere: 24 in engines, the Dockerfile's base images, @types/node and .ci/run", () => {
+    const pkg = JSON.parse(read("package.json")) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.engines.node).toBe(">=24");
+    expect(pkg.devDependencies["@types/node"]).toMatch(/^24\./);
+    const bases = [...read("Dockerfile").matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(bases).toEqual(["node:24-bookworm-slim", "node:24-bookworm-slim"]);
+    expect(read(".ci/run")).toMatch(/^NODE_VERSION=24\.\d+\.\d+$/m);
+    // The suite itself runs on it (.ci/run puts it first on PATH).
+    expect(process.versions.node.split(".")[0]).toBe("24");
+  });
+
   it(".env.example lists every variable the service reads, and nothing else", () => {
     const listed = [...read(".env.example").matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(Object.keys(envSchema.shape).sort());
