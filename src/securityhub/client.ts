@@ -27,7 +27,8 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 
 export function createSecurityHubClient(options: SecurityHubClientOptions = {}): SecurityHubClient {
   return new SecurityHubClient({
-    region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
+    // An empty AWS_REGION is unset, as everywhere else.
+    region: options.region ?? (process.env.AWS_REGION || "us-east-1"),
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
