@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ComplianceStatus, Finding, Severity, WorkflowStatus } from "../engine/finding.js";
 import { COMPLIANCE_STATUSES, RECORD_STATES, SEVERITIES, WORKFLOW_STATUSES } from "../engine/finding.js";
+import { MAX_RESOURCES_PER_FINDING } from "./limits.js";
 import { isoDateTime, toIso } from "./timestamps.js";
 
 /**
@@ -48,7 +49,12 @@ export const asffFindingSchema = z.looseObject({
     .optional(),
   ProductFields: z.record(z.string(), z.string()).optional(),
   Note: z.looseObject({ Text: z.string().optional(), UpdatedBy: z.string().optional() }).optional(),
-  Resources: z.array(asffResource).min(1),
+  Resources: z
+    .array(asffResource)
+    .min(1)
+    .max(MAX_RESOURCES_PER_FINDING, {
+      message: `more than ${MAX_RESOURCES_PER_FINDING} resources in one finding (ASFF allows 32)`,
+    }),
 });
 
 export type AsffFinding = z.output<typeof asffFindingSchema>;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Finding } from "../engine/finding.js";
 import { type AsffFinding, asffFindingSchema, normalizeAsff } from "./asff.js";
 import { canonicalJson } from "./canonical-json.js";
+import { MAX_FINDINGS_PER_EVENT } from "./limits.js";
 import { normalizeOcsf, type OcsfFinding, ocsfFindingSchema } from "./ocsf.js";
 import { isoDateTime } from "./timestamps.js";
 import { type FieldError, fieldErrors } from "./zod-errors.js";
@@ -26,7 +27,13 @@ const envelopeSchema = z.looseObject({
   detail: z.looseObject({
     actionName: z.string().optional(),
     actionDescription: z.string().optional(),
-    findings: z.array(z.unknown()).min(1),
+    // Checked before any finding is: zod tests an array's length before its items.
+    findings: z
+      .array(z.unknown())
+      .min(1)
+      .max(MAX_FINDINGS_PER_EVENT, {
+        message: `more than ${MAX_FINDINGS_PER_EVENT} findings in one event (Security Hub sends one)`,
+      }),
   }),
 });
 

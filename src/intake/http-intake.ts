@@ -6,6 +6,7 @@ import { sendError, sendJson } from "../http/respond.js";
 import { findingJobId } from "../queue/findings-queue.js";
 import type { DeadLetterInput } from "../store/dead-letters.js";
 import { type Observation, parseEnvelope } from "./envelope.js";
+import { jsonLimitProblem, listedErrors } from "./limits.js";
 import { storableBody, unstorableStrings } from "./storable-text.js";
 import type { FieldError } from "./zod-errors.js";
 
@@ -60,9 +61,11 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
     status: number,
     outcome: IntakeOutcome,
     reason: string,
-    errors: FieldError[],
+    allErrors: FieldError[],
     message: string,
   ) => {
+    // However many problems a body has, its answer, dead letter and log line stay small.
+    const errors = listedErrors(allErrors);
     let deadLetterId: number;
     try {
       deadLetterId = await deps.keepDeadLetter({
@@ -121,6 +124,10 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
       `Content-Type must be application/json, got ${contentType ? `"${contentType}"` : "none"}`,
     );
   }
+  // Before JSON.parse: what follows it recurses (a deep body would overflow the stack), and a
+  // wide one would cost memory in proportion.
+  const overLimit = jsonLimitProblem(body.text);
+  if (overLimit) return reject(400, "invalid_event", "invalid_event", [overLimit], overLimit.message);
   let json: unknown;
   try {
     json = JSON.parse(body.text);

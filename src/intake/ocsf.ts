@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ComplianceStatus, Finding, RecordState, Severity, WorkflowStatus } from "../engine/finding.js";
+import { MAX_RESOURCES_PER_FINDING } from "./limits.js";
 import { isoDateTime, toIso } from "./timestamps.js";
 
 /**
@@ -45,7 +46,12 @@ export const ocsfFindingSchema = z.looseObject({
   status_id: z.number().int().min(0).optional(),
   time: epochOrIso.optional(),
   time_dt: isoDateTime.optional(),
-  resources: z.array(ocsfResource).min(1),
+  resources: z
+    .array(ocsfResource)
+    .min(1)
+    .max(MAX_RESOURCES_PER_FINDING, {
+      message: `more than ${MAX_RESOURCES_PER_FINDING} resources in one finding`,
+    }),
   /** Set by BatchUpdateFindingsV2's Comment. */
   comment: z.string().optional(),
 });

@@ -41,6 +41,9 @@ function fsReason(error: unknown): string {
 
 const POLICY_FILE = /\.ya?ml$/;
 
+/** The yaml library's own default: a policy repeats a block by alias a few times at most. */
+const MAX_ALIAS_COUNT = 100;
+
 function lineOf(
   doc: ReturnType<typeof parseDocument>,
   counter: LineCounter,
@@ -92,7 +95,16 @@ export function parsePolicyText(file: string, text: string): ParsedText {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const lineAt = (path: string) => (path ? lineOf(doc, counter, pathSegments(path)) : undefined);
   if (doc.errors.length > 0) return { parsed: null, lineAt, problems: syntaxProblems(file, doc, counter) };
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml library refuses aliases that expand past maxAliasCount ("billion laughs").
+    const message = /alias/i.test((error as Error).message)
+      ? `its aliases (*name) expand to too much data, as in a "billion laughs" attack (the yaml library stops at ${MAX_ALIAS_COUNT} expansions); write the values out instead`
+      : `cannot be read as data: ${(error as Error).message}`;
+    return { parsed: null, lineAt, problems: [{ file, path: "", message }] };
+  }
   const result = policyFileSchema.safeParse(data);
   if (!result.success) {
     return {

@@ -171,6 +171,104 @@ describe("POST /events: every bad input gets its status and a clear error", () =
   });
 });
 
+describe("POST /events: pathological JSON is refused by its limits, before anything recurses", () => {
+  /** The ASFF event with its first resource's Details nested `levels` objects deep, as raw text. */
+  function deepDetails(levels: number): { raw: string; detailsAt: number } {
+    const event = asffEvent({ id: `arn:test:deep-${levels}` }) as unknown as {
+      detail: { findings: { Resources: { Details?: unknown }[] }[] };
+    };
+    const resource = event.detail.findings[0]?.Resources[0];
+    if (!resource) throw new Error("the event has no resource");
+    resource.Details = "DEEP";
+    const [before, after] = JSON.stringify(event).split('"DEEP"') as [string, string];
+    return {
+      raw: `${before}${'{"a":'.repeat(levels)}1${"}".repeat(levels)}${after}`,
+      detailsAt: before.length,
+    };
+  }
+
+  it("a body nested 100,000 levels deep: 400 naming the limit and the byte, kept as a dead letter", async () => {
+    const raw = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const response = await post(null, { raw });
+    expect(response).toEqual({
+      status: 400,
+      body: {
+        error: "invalid_event",
+        message: "nesting deeper than 64 levels at byte 64",
+        field: "(body)",
+        errors: [{ field: "(body)", message: "nesting deeper than 64 levels at byte 64" }],
+        deadLetterId: expect.any(Number),
+      },
+    });
+    expect(await lastDeadLetter()).toMatchObject({
+      id: response.body.deadLetterId,
+      reason: "invalid_event",
+      body: raw,
+      truncated: false,
+    });
+  });
+
+  it("a finding whose Resources[].Details nest 8,000 or 5,000 levels: 400 at the 65th level, not a crash or a 503", async () => {
+    for (const levels of [8_000, 5_000]) {
+      const { raw, detailsAt } = deepDetails(levels);
+      const response = await post(null, { raw });
+      // The envelope, detail, findings, the finding, Resources and the resource are six levels:
+      // the 59th object of Details is the 65th level, each `{"a":` five bytes after the last.
+      const byte = detailsAt + 5 * 58;
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        error: "invalid_event",
+        message: `nesting deeper than 64 levels at byte ${byte}`,
+      });
+      expect(raw.slice(byte, byte + 5)).toBe('{"a":');
+      expect((await lastDeadLetter())?.id).toBe(response.body.deadLetterId);
+    }
+  });
+
+  it("a finding 64 levels deep is within the limit: accepted and stored", async () => {
+    const { raw } = deepDetails(58);
+    const response = await post(null, { raw });
+    expect(response.status).toBe(202);
+    const detail = await eventually(
+      async () => (await getCase(t.service.db, "arn:test:deep-58")) ?? undefined,
+      20_000,
+      "the case of the 64-level finding",
+    );
+    expect(detail.events.map((e) => e.type)).toEqual(["case.opened", "finding.observed"]);
+  });
+
+  it("more than 100 findings in one event, or more than 20,000 values in a body: 400 naming the limit", async () => {
+    const event = asffEvent() as { detail: { findings: unknown[] } };
+    const finding = event.detail.findings[0];
+    const many = await post({ ...event, detail: { findings: Array.from({ length: 101 }, () => finding) } });
+    expect(many.status).toBe(400);
+    expect(many.body).toMatchObject({
+      error: "invalid_event",
+      field: "detail.findings",
+      message: "detail.findings: more than 100 findings in one event (Security Hub sends one)",
+    });
+    const wide = `{"values":[${Array(30_000).fill("0").join(",")}]}`;
+    const response = await post(null, { raw: wide });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(
+      `more than 20000 values at byte ${wide.indexOf("0") + 2 * 19_999 - 1}`,
+    );
+    expect((await lastDeadLetter())?.id).toBe(response.body.deadLetterId);
+  });
+
+  it("a body with thousands of problems: the first 20 are listed, the rest counted", async () => {
+    const event = asffEvent() as { detail: { findings: Record<string, unknown>[] } };
+    (event.detail.findings[0] as Record<string, unknown>).Resources = Array.from({ length: 100 }, () => ({}));
+    const response = await post(event);
+    expect(response.status).toBe(400);
+    const errors = response.body.errors as { field: string; message: string }[];
+    expect(errors).toHaveLength(21);
+    expect(errors[0]?.field).toBe("detail.findings[0].Resources[0].Type");
+    expect(errors[20]).toEqual({ field: "(more)", message: "180 more problems not listed" });
+    expect((await lastDeadLetter())?.errors).toEqual(errors);
+  });
+});
+
 describe("health", () => {
   it("/healthz answers while the process is up, /readyz checks Redis and the database", async () => {
     expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: "ok" });

@@ -6,6 +6,7 @@ import { SEVERITIES } from "../../src/engine/finding.js";
 import { formatProblem } from "../../src/policy/errors.js";
 import { validatePolicyDir } from "../../src/policy/load.js";
 import { closest, editDistance } from "../../src/policy/suggest.js";
+import { runCli } from "../support/cli.js";
 import { REPO_ROOT } from "../support/events.js";
 
 /**
@@ -236,6 +237,25 @@ describe("a YAML syntax error", () => {
     expect(await problemsOf("# nothing yet\n")).toEqual([
       'x.yaml: the file is empty; a policy file starts with "version: 1" (line 1)',
     ]);
+  });
+
+  it('given a YAML alias bomb ("billion laughs"), when validated, then one line names the file instead of a crash', async () => {
+    // Nine levels of nine aliases: 9^9 strings once expanded.
+    const levels = "abcdefghi".split("");
+    const bomb = levels
+      .map((name, i) => {
+        const items = i === 0 ? Array(9).fill('"lol"') : Array(9).fill(`*${levels[i - 1]}`);
+        return `${name}: &${name} [${items.join(", ")}]`;
+      })
+      .join("\n");
+    const expected = [
+      'x.yaml: its aliases (*name) expand to too much data, as in a "billion laughs" attack (the yaml library stops at 100 expansions); write the values out instead',
+    ];
+    expect(await problemsOf(`version: 1\n${bomb}\n`)).toEqual(expected);
+    const dir = policyDir({ "x.yaml": `version: 1\n${bomb}\n` });
+    const cli = await runCli(["validate", dir]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr.replaceAll(`${dir}/`, "")).toBe(`${expected[0]}\n1 problem found\n`);
   });
 });
 
