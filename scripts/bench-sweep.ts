@@ -447,10 +447,11 @@ function partOf(sql: string): Part {
   const text = sql.replace(/\s+/g, " ").trim();
   if (text.startsWith("SELECT id, next_due_at FROM cases WHERE next_due_at")) return "select";
   if (text.includes("pg_advisory_xact_lock")) return "lock";
-  if (text.startsWith("SELECT id, state, audit_head FROM cases")) return "load";
+  if (text.startsWith("SELECT id, state") && text.includes("audit_head FROM cases")) return "load";
   if (text.startsWith("INSERT INTO audit_events")) return "audit";
   if (text.startsWith("INSERT INTO outbox")) return "outbox";
-  if (text.startsWith("INSERT INTO cases")) return "save";
+  // saveCases: the case numbers' CTE, then the upsert.
+  if (text.startsWith("INSERT INTO cases") || text.startsWith("WITH incoming AS MATERIALIZED")) return "save";
   return "other_sql";
 }
 

@@ -3,6 +3,7 @@ import { decide, refusalEvent } from "../engine/decide.js";
 import type { Effect } from "../engine/effects.js";
 import type { EngineInput, HumanInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
+import { resolveCaseId } from "../store/cases.js";
 import type { Database, Sql } from "../store/database.js";
 import { CaseBatch } from "./case-batch.js";
 
@@ -14,7 +15,10 @@ export interface InputResult {
   case: Case | null;
 }
 
-/** Decides one input about an existing case inside `tx`, and writes what was decided. */
+/**
+ * Decides one input about an existing case inside `tx`, and writes what was decided. `caseId` is
+ * the finding id (the dispatchers' results carry it); a person's id goes through applyInput.
+ */
 export async function applyInputInTx(
   tx: Sql,
   policy: Policy,
@@ -44,15 +48,24 @@ export async function applyInputInTx(
   return { rejection: null, events: decision.events, effects: decision.effects, case: after };
 }
 
-/** A person's action or a dispatcher's result, applied in a transaction of its own. */
+/**
+ * A person's action or a dispatcher's result, applied in a transaction of its own. `caseRef` is
+ * any id resolveCaseId takes (SHG-42, 42 or the finding id); an unknown one gives "there is no
+ * case <caseRef>" and no case.
+ */
 export function applyInput(
   db: Database,
   policy: Policy,
-  caseId: string,
+  caseRef: string,
   input: Exclude<EngineInput, { type: "finding_observed" }>,
   now: () => Date,
 ): Promise<InputResult> {
-  return db.transaction((tx) => applyInputInTx(tx, policy, caseId, input, now()));
+  return db.transaction(async (tx) => {
+    const caseId = await resolveCaseId(tx, caseRef);
+    if (caseId === null)
+      return { rejection: `there is no case ${caseRef}`, events: [], effects: [], case: null };
+    return applyInputInTx(tx, policy, caseId, input, now());
+  });
 }
 
 /**
@@ -62,12 +75,14 @@ export function applyInput(
 export function recordRefusal(
   db: Database,
   policy: Policy,
-  caseId: string,
+  caseRef: string,
   input: Pick<HumanInput, "user" | "team" | "action">,
   reason: string,
   now: () => Date,
 ): Promise<void> {
   return db.transaction(async (tx) => {
+    const caseId = await resolveCaseId(tx, caseRef);
+    if (caseId === null) return;
     const batch = await CaseBatch.open(tx, policy, [caseId]);
     if (!batch.get(caseId)) return;
     const at = now();

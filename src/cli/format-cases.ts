@@ -8,8 +8,9 @@ const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "not tracked");
 export function casesTable(cases: CaseSummary[]): string {
   if (cases.length === 0) return "no cases";
   return renderTable(
-    ["FINDING", "CONTROL", "SEVERITY", "OWNER", "STATUS", "SLA DUE", "TITLE"],
+    ["CASE", "FINDING", "CONTROL", "SEVERITY", "OWNER", "STATUS", "SLA DUE", "TITLE"],
     cases.map((c) => [
+      c.ref,
       truncate(c.id, 60),
       c.controlId ?? "-",
       c.severity,
@@ -24,6 +25,7 @@ export function casesTable(cases: CaseSummary[]): string {
 export function caseDetailText(detail: CaseDetail): string {
   const c = detail.case;
   const fields: [string, string][] = [
+    ["case", detail.ref],
     ["finding", c.findingId],
     ["title", c.title],
     ["control", c.controlId ?? "-"],

@@ -80,6 +80,11 @@ export interface SuppressionRecord {
 
 export interface Case {
   id: string;
+  /**
+   * The case's number for people (SHG-42, see case-ref.ts), given by the store when the case is first
+   * saved and never changed; null until then. The engine carries it and never decides on it.
+   */
+  number: number | null;
   findingId: string;
   productArn: string;
   format: Finding["format"];
@@ -361,11 +366,13 @@ export function endOfDay(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00.000Z`) + 86_400_000).toISOString();
 }
 
-function opened(event: CaseOpened, previousVersion: number): Case {
+function opened(event: CaseOpened, current: Case | null): Case {
   const { finding } = event;
   const resource = finding.resources[0];
+  const previousVersion = current?.version ?? 0;
   return {
     id: finding.id,
+    number: current?.number ?? null,
     findingId: finding.id,
     productArn: finding.productArn,
     format: finding.format,
@@ -580,7 +587,7 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
 export function evolve(current: Case | null, event: CaseEvent): Case {
   let next: Case;
   if (event.type === "case.opened") {
-    next = opened(event, current?.version ?? 0);
+    next = opened(event, current);
   } else {
     if (!current) throw new Error(`${event.type} needs an existing case`);
     next = { ...applyEvent(current, event), updatedAt: event.at, version: current.version + 1 };

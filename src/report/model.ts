@@ -93,6 +93,8 @@ export interface TeamFigures {
 
 export interface BlockedSuppression {
   caseId: string;
+  /** The case's id for people: SHG-42. */
+  caseRef: string;
   title: string;
   team: string;
   accountId: string;
@@ -103,6 +105,8 @@ export interface BlockedSuppression {
 
 export interface ExpiringException {
   caseId: string;
+  /** The case's id for people: SHG-42. */
+  caseRef: string;
   title: string;
   team: string;
   exceptionId: string;
@@ -113,6 +117,8 @@ export interface ExpiringException {
 
 export interface MissingUpgradeDate {
   caseId: string;
+  /** The case's id for people: SHG-42. */
+  caseRef: string;
   title: string;
   team: string;
   resourceId: string | null;

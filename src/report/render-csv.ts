@@ -105,7 +105,7 @@ function listSize(section: string, list: { total: number; items: unknown[] }): R
   ];
 }
 
-/** One row per field of a list item, keyed by its case id. */
+/** One row per field of a list item (its case_ref, SHG-42, among them), keyed by its case (finding) id. */
 function itemRows(section: string, team: string, caseId: string, fields: Record<string, Value>): Row[] {
   return Object.entries(fields).map(([metric, value]) => ({ section, team, metric, key: caseId, value }));
 }
@@ -118,6 +118,7 @@ function listRows(report: Report): Row[] {
     ...listSize("suppression_blocked", suppressions),
     ...suppressions.items.flatMap((item) =>
       itemRows("suppression_blocked", item.team, item.caseId, {
+        case_ref: item.caseRef,
         suppressed_by: item.suppressedBy,
         title: item.title,
         account_id: item.accountId,
@@ -134,6 +135,7 @@ function listRows(report: Report): Row[] {
     ...listSize("exception_expiring", exceptions),
     ...exceptions.items.flatMap((item) =>
       itemRows("exception_expiring", item.team, item.caseId, {
+        case_ref: item.caseRef,
         exception_id: item.exceptionId,
         expires_at: item.expiresAt,
         requested_by: item.requestedBy,
@@ -144,6 +146,7 @@ function listRows(report: Report): Row[] {
     ...listSize("upgrade_date_missing", upgrades),
     ...upgrades.items.flatMap((item) =>
       itemRows("upgrade_date_missing", item.team, item.caseId, {
+        case_ref: item.caseRef,
         days_left: item.daysLeft,
         deadline: item.deadline,
         resource_id: item.resourceId,

@@ -1,3 +1,4 @@
+import { formatCaseRef } from "../engine/case-ref.js";
 import type { Sql } from "../store/database.js";
 import { iso, isoOrNull } from "../store/database.js";
 import type { BlockedSuppression, ExpiringException, MissingUpgradeDate } from "./model.js";
@@ -153,7 +154,7 @@ export async function blockedSuppressions(
 ): Promise<{ total: number; byActor: { actor: string; count: number }[]; items: BlockedSuppression[] }> {
   const blocked = `
     WITH blocked AS (
-      SELECT e.case_id, e.at, c.title, c.owner_team, c.account_id,
+      SELECT e.case_id, c.number, e.at, c.title, c.owner_team, c.account_id,
              (SELECT a.data->>'suppressedBy' FROM audit_events a
                WHERE a.case_id = e.case_id AND a.type = 'suppression.attributed' AND a.seq > e.seq
                ORDER BY a.seq LIMIT 1) AS suppressed_by
@@ -168,6 +169,7 @@ export async function blockedSuppressions(
   );
   const items = await db.query<{
     case_id: string;
+    number: number;
     title: string;
     owner_team: string;
     account_id: string;
@@ -179,6 +181,7 @@ export async function blockedSuppressions(
     byActor: actors,
     items: items.map((row) => ({
       caseId: row.case_id,
+      caseRef: formatCaseRef(row.number),
       title: row.title,
       team: row.owner_team,
       accountId: row.account_id,
@@ -217,6 +220,7 @@ export async function expiringExceptions(
 ): Promise<{ perTeam: Map<string, number>; items: ExpiringException[] }> {
   const { perTeam, rows } = await casesPerTeamAndFirst<{
     id: string;
+    number: number;
     title: string;
     owner_team: string;
     exception_id: string;
@@ -229,7 +233,7 @@ export async function expiringExceptions(
       AND ($3::text IS NULL OR owner_team = $3)`,
     params: [scope.until, days, scope.team],
     // The JSON state is read for the listed rows only.
-    columns: `id, title, owner_team, state->'exception'->>'id' AS exception_id,
+    columns: `id, number, title, owner_team, state->'exception'->>'id' AS exception_id,
             state->'exception'->'requester'->>'user' AS requested_by,
             state->'exception'->'decidedBy'->>'user' AS approved_by,
             exception_expires_at AS expires_at`,
@@ -240,6 +244,7 @@ export async function expiringExceptions(
     perTeam,
     items: rows.map((row) => ({
       caseId: row.id,
+      caseRef: formatCaseRef(row.number),
       title: row.title,
       team: row.owner_team,
       exceptionId: row.exception_id,
@@ -258,6 +263,7 @@ export async function missingUpgradeDates(
 ): Promise<{ perTeam: Map<string, number>; items: Omit<MissingUpgradeDate, "daysLeft">[] }> {
   const { perTeam, rows } = await casesPerTeamAndFirst<{
     id: string;
+    number: number;
     title: string;
     owner_team: string;
     resource_id: string | null;
@@ -266,7 +272,7 @@ export async function missingUpgradeDates(
   }>(db, {
     where: "status <> 'resolved' AND upgrade_date_agreed = false AND ($1::text IS NULL OR owner_team = $1)",
     params: [scope.team],
-    columns: "id, title, owner_team, resource_id, eks_version, upgrade_deadline AS deadline",
+    columns: "id, number, title, owner_team, resource_id, eks_version, upgrade_deadline AS deadline",
     order: "upgrade_deadline NULLS LAST, id",
     limit,
   });
@@ -274,6 +280,7 @@ export async function missingUpgradeDates(
     perTeam,
     items: rows.map((row) => ({
       caseId: row.id,
+      caseRef: formatCaseRef(row.number),
       title: row.title,
       team: row.owner_team,
       resourceId: row.resource_id,

@@ -251,7 +251,7 @@ function suppressionTables(report: Report, rows: TeamFigures[]): ReportTable[] {
       "Blocked suppressions",
       ["Case", "Team", "Account", "Blocked at", "Suppressed by", "Title"],
       list.items.map((item) => [
-        { code: item.caseId },
+        { code: item.caseRef },
         item.team,
         { code: item.accountId },
         formatInstant(item.blockedAt),
@@ -288,7 +288,7 @@ function exceptionTables(report: Report, rows: TeamFigures[]): ReportTable[] {
       `Exceptions expiring within ${EXPIRING_SOON_DAYS} days`,
       ["Case", "Team", "Exception", "Expires", "Requested by", "Approved by", "Title"],
       list.items.map((item) => [
-        { code: item.caseId },
+        { code: item.caseRef },
         item.team,
         { code: item.exceptionId },
         formatInstant(item.expiresAt),
@@ -314,7 +314,7 @@ function upgradeTables(report: Report, rows: TeamFigures[]): ReportTable[] {
       "Upgrade dates missing",
       ["Case", "Team", "Resource", "EKS version", "Agree before", num("Days left"), "Title"],
       list.items.map((item) => [
-        { code: item.caseId },
+        { code: item.caseRef },
         item.team,
         code(item.resourceId, "-"),
         item.eksVersion ?? "-",

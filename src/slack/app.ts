@@ -15,12 +15,13 @@ import type { Logger } from "pino";
 import { applyInput, type InputResult, recordRefusal } from "../app/apply-input.js";
 import { CaseActionError, parseCaseAction } from "../app/case-actions.js";
 import type { Case } from "../engine/case.js";
+import { caseRef } from "../engine/case-ref.js";
 import type { HumanAction } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
 import { readBody } from "../http/body.js";
 import { sendError } from "../http/respond.js";
 import type { Route } from "../http/server.js";
-import { listCases } from "../store/cases.js";
+import { findCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import { registerHome } from "./home.js";
 import { candidateTeams, TeamMembership, USERGROUP_CACHE_MS } from "./membership.js";
@@ -35,6 +36,7 @@ import {
   MODAL_BLOCKS,
   parseButtonValue,
   parseModalMetadata,
+  refLead,
   rejectModal,
   SECTION_TEXT_MAX,
   truncate,
@@ -336,9 +338,9 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     options.usergroupCacheMs ?? USERGROUP_CACHE_MS,
   );
 
-  async function loadCase(caseId: string): Promise<Case | null> {
-    const rows = await db.query<{ state: Case }>("SELECT state FROM cases WHERE id = $1", [caseId]);
-    return rows[0]?.state ?? null;
+  /** The case a button, a modal or a person names: SHG-42, 42 or the finding id (findCase). */
+  function loadCase(caseId: string): Promise<Case | null> {
+    return findCase(db, caseId);
   }
 
   /** Resolves the acting team and, when the user may act, applies the input. */
@@ -366,7 +368,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
   async function act(user: string, caseId: string, action: HumanAction): Promise<Outcome> {
     const c = await loadCase(caseId);
     if (!c) return { ok: false, refusal: `there is no case ${caseId}` };
-    const caseLog = log.child({ caseId, findingId: c.findingId });
+    const caseLog = log.child({ caseId: c.id, findingId: c.findingId });
     // A click on a button of an older message, once the question was answered, says who answered it.
     const late = lateClickNote(action.action, c);
     const acting = await resolveTeam(user, c, action.action);
@@ -378,7 +380,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       await recordRefusal(
         db,
         policy,
-        caseId,
+        c.id,
         { user, team: "(none)", action: action.action },
         acting.refusal,
         now,
@@ -388,7 +390,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     const result = await applyInput(
       db,
       policy,
-      caseId,
+      c.id,
       { type: "human", user, team: acting.team, ...action },
       now,
     );
@@ -473,13 +475,13 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     [
       ACTION_IDS.exceptionRequest,
       "exception_request",
-      (c, channel) => exceptionModal(c.id, policy.suppression.maxDurationMs, now(), channel),
+      (c, channel) => exceptionModal(c.id, policy.suppression.maxDurationMs, now(), channel, caseRef(c)),
     ],
-    [ACTION_IDS.exceptionReject, "exception_reject", (c, channel) => rejectModal(c.id, channel)],
+    [ACTION_IDS.exceptionReject, "exception_reject", (c, channel) => rejectModal(c.id, channel, caseRef(c))],
     [
       ACTION_IDS.datePropose,
       "date_propose",
-      (c, channel) => dateModal(c.id, c.upgrade?.deadline ?? null, now(), channel),
+      (c, channel) => dateModal(c.id, c.upgrade?.deadline ?? null, now(), channel, caseRef(c)),
     ],
   ];
   for (const [actionId, kind, view] of opening) {
@@ -627,10 +629,12 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     try {
       if (caseId !== null) {
         const c = await loadCase(caseId);
-        if (!c) return ack({ response_type: "ephemeral", text: `There is no case ${caseId}.` });
+        if (!c) {
+          return ack({ response_type: "ephemeral", text: `There is no case ${escapeMrkdwn(caseId)}.` });
+        }
         return ack({
           response_type: "ephemeral",
-          text: truncate(c.title, SECTION_TEXT_MAX),
+          text: truncate(`${caseRef(c) ?? c.id}: ${c.title}`, SECTION_TEXT_MAX),
           blocks: caseBlocks(c) as never,
         });
       }
@@ -646,7 +650,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
         const lines: string[] = [];
         let length = head.length;
         for (const c of mine) {
-          const line = `• ${c.slaDueAt ? c.slaDueAt.slice(0, 10) : "no SLA"} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
+          const line = `• ${refLead(c.ref)}${c.slaDueAt ? c.slaDueAt.slice(0, 10) : "no SLA"} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
           if (length + line.length + 40 > SECTION_TEXT_MAX) {
             lines.push(`…and ${mine.length - lines.length} more`);
             break;
@@ -663,7 +667,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       }
       return ack({
         response_type: "ephemeral",
-        text: "Usage: `/shgov case <case id>` (a case's summary) or `/shgov mine` (the cases of your teams).",
+        text: "Usage: `/shgov case <case id>` (a case's summary; SHG-42, 42 or the finding id) or `/shgov mine` (the cases of your teams).",
       });
     } catch (error) {
       log.error(

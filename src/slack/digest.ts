@@ -1,5 +1,6 @@
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
+import { formatCaseRef } from "../engine/case-ref.js";
 import { SEVERITIES, type Severity, severityRank } from "../engine/finding.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
@@ -65,6 +66,8 @@ export interface PostDigestsOptions {
 
 export interface DigestItem {
   caseId: string;
+  /** The case's id for people: SHG-42. */
+  caseRef: string;
   findingId: string;
   title: string;
   severity: Severity;
@@ -201,7 +204,7 @@ export async function loadDigest(
       params,
     ),
     db.query<Record<string, unknown>>(
-      `SELECT id, state->>'findingId' AS finding_id, title, severity, control_id, account_id, region,
+      `SELECT id, number, state->>'findingId' AS finding_id, title, severity, control_id, account_id, region,
               resource_id, state->>'resourceType' AS resource_type, sla_due_at,
               state->>'firstObservedAt' AS first_observed_at, opened_at
          FROM cases WHERE ${CANDIDATES} AND (state->>'tracked')::boolean IS TRUE
@@ -237,6 +240,7 @@ export async function loadDigest(
     untracked,
     oldest: oldest.map((row) => ({
       caseId: String(row.id),
+      caseRef: formatCaseRef(Number(row.number)),
       findingId: String(row.finding_id ?? row.id),
       title: String(row.title),
       severity: row.severity as Severity,
@@ -281,7 +285,7 @@ export function renderDigest(digest: TeamDigest, team: Team, policy: Policy): Sl
     const resource = item.resourceId
       ? `\`${escapeMrkdwn(truncate(item.resourceId, 200))}\``
       : `${item.accountId} / ${item.region}`;
-    return `• *${item.severity}* <${consoleUrl({ region: item.region, findingId: item.findingId })}|${title}>\n      ${resource}, ${item.controlId ?? "no control"}, SLA due ${day(item.slaDueAt)}`;
+    return `• *${item.severity}* \`${escapeMrkdwn(item.caseRef)}\` <${consoleUrl({ region: item.region, findingId: item.findingId })}|${title}>\n      ${resource}, ${item.controlId ?? "no control"}, SLA due ${day(item.slaDueAt)}`;
   });
   const blocks: Record<string, unknown>[] = [
     { type: "header", text: { type: "plain_text", text: truncate(`Digest: ${headline}`, 150), emoji: true } },

@@ -1,11 +1,13 @@
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Case } from "../engine/case.js";
+import { caseRef } from "../engine/case-ref.js";
 import { approverTeam } from "../engine/exceptions.js";
 import type { Policy } from "../engine/policy.js";
+import { CASE_STATE_SQL } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import type { TeamMembership } from "./membership.js";
-import { actionButtons, escapeMrkdwn, SECTION_TEXT_MAX, truncate, when } from "./messages.js";
+import { actionButtons, escapeMrkdwn, refLead, SECTION_TEXT_MAX, truncate, when } from "./messages.js";
 
 /**
  * The App Home tab: what a person's teams have on their plate. Open cases of their teams by SLA
@@ -54,7 +56,7 @@ function listSection(lines: string[], empty: string) {
 
 function caseLine(c: Case): string {
   const due = c.slaDueAt ? when(c.slaDueAt) : "no SLA";
-  return `• ${due} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
+  return `• ${refLead(caseRef(c))}${due} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
 }
 
 /** The exception requests waiting for one of `teams` to decide. */
@@ -114,7 +116,7 @@ export function homeView(input: HomeInput) {
     if (!exception) continue;
     blocks.push(
       section(
-        `*${escapeMrkdwn(truncate(c.title, 200))}* (${c.severity}, \`${escapeMrkdwn(truncate(c.id, 200))}\`)\n` +
+        `${refLead(caseRef(c))}*${escapeMrkdwn(truncate(c.title, 200))}* (${c.severity}, \`${escapeMrkdwn(truncate(c.id, 200))}\`)\n` +
           `<@${exception.requester.user}> (${escapeMrkdwn(exception.requester.team)}) requests ${exception.id} until ${when(exception.expiresAt)}: ${escapeMrkdwn(truncate(exception.justification, 1500))}`,
       ),
       { type: "actions", elements: actionButtons("exception.requested", c) },
@@ -139,7 +141,7 @@ export function homeView(input: HomeInput) {
     listSection(
       dates.map(
         (c) =>
-          `• *${c.upgrade?.agreed?.date}* · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.upgrade?.eksVersion ? `EKS ${escapeMrkdwn(c.upgrade.eksVersion)} · ` : ""}\`${escapeMrkdwn(truncate(c.id, 200))}\``,
+          `• ${refLead(caseRef(c))}*${c.upgrade?.agreed?.date}* · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.upgrade?.eksVersion ? `EKS ${escapeMrkdwn(c.upgrade.eksVersion)} · ` : ""}\`${escapeMrkdwn(truncate(c.id, 200))}\``,
       ),
       "No agreed upgrade date in the next 30 days.",
     ),
@@ -150,7 +152,8 @@ export function homeView(input: HomeInput) {
 /** Cases not resolved, by SLA due (the Home tab filters them per user). */
 async function openCases(db: Database): Promise<Case[]> {
   const rows = await db.query<{ state: Case }>(
-    "SELECT state FROM cases WHERE status <> 'resolved' ORDER BY sla_due_at ASC NULLS LAST, id ASC LIMIT 2000",
+    `SELECT ${CASE_STATE_SQL} AS state FROM cases WHERE status <> 'resolved'
+      ORDER BY sla_due_at ASC NULLS LAST, id ASC LIMIT 2000`,
   );
   return rows.map((row) => row.state);
 }

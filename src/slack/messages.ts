@@ -1,4 +1,5 @@
 import type { Case } from "../engine/case.js";
+import { caseRef } from "../engine/case-ref.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
@@ -96,6 +97,14 @@ export function escapeMrkdwn(text: string): string {
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The start of a Slack line about a case: its id for people as code (`SHG-42`, what `/shgov case`
+ * and the CLI take) and a separator; nothing when the case has no number.
+ */
+export function refLead(ref: string | null): string {
+  return ref ? `\`${escapeMrkdwn(ref)}\` · ` : "";
 }
 
 /** The Security Hub console, filtered on this finding's id (the console expects the value encoded twice). */
@@ -325,12 +334,19 @@ export function caseFields(c: Case): { type: string; text: string }[] {
   return fields.slice(0, 10).map((text) => mrkdwn(text, FIELD_TEXT_MAX));
 }
 
+/** "Case `SHG-42` · finding `arn…`", or "Case `arn…`" when the case has no number. */
+function caseLabel(c: Pick<Case, "id" | "number">): string {
+  const ref = caseRef(c);
+  const finding = `\`${escapeMrkdwn(truncate(c.id, 1000))}\``;
+  return ref ? `Case \`${ref}\` · finding ${finding}` : `Case ${finding}`;
+}
+
 /** The case as blocks: title, facts and id. */
 export function caseBlocks(c: Case): Record<string, unknown>[] {
   return [
     section(`*${escapeMrkdwn(truncate(c.title, 500))}*`),
     { type: "section", fields: caseFields(c) },
-    { type: "context", elements: [mrkdwn(`Case \`${escapeMrkdwn(truncate(c.id, 1000))}\``)] },
+    { type: "context", elements: [mrkdwn(caseLabel(c))] },
   ];
 }
 
@@ -449,12 +465,18 @@ function textInput(
   };
 }
 
+/** The case a modal is about: its id for people when known, else the finding id. */
+function modalCase(caseId: string, ref: string | null): string {
+  return `\`${escapeMrkdwn(ref ?? truncate(caseId, 1000))}\``;
+}
+
 /** Request an exception: justification, expiry within the policy's maximum, compensating controls. */
 export function exceptionModal(
   caseId: string,
   maxDurationMs: number,
   now: Date,
   channel: string | null = null,
+  ref: string | null = null,
 ) {
   const today = isoDay(now.getTime());
   const latest = latestExpiryDay(maxDurationMs, now);
@@ -462,9 +484,7 @@ export function exceptionModal(
   const initial = [suggested, latest].sort()[0] ?? latest;
   const maxDays = Math.floor(maxDurationMs / DAY_MS);
   return modal(VIEW_IDS.exception, "Request an exception", "Request", { caseId, channel }, [
-    section(
-      `Case \`${escapeMrkdwn(truncate(caseId, 1000))}\`. The approver team decides; your own team cannot.`,
-    ),
+    section(`Case ${modalCase(caseId, ref)}. The approver team decides; your own team cannot.`),
     textInput(MODAL_BLOCKS.justification, "Justification", {
       multiline: true,
       maxLength: JUSTIFICATION_MAX,
@@ -495,13 +515,19 @@ export function exceptionModal(
 }
 
 /** Propose (or counter with) an upgrade date; the hint names the deadline. */
-export function dateModal(caseId: string, deadline: string | null, now: Date, channel: string | null = null) {
+export function dateModal(
+  caseId: string,
+  deadline: string | null,
+  now: Date,
+  channel: string | null = null,
+  ref: string | null = null,
+) {
   const tomorrow = isoDay(now.getTime() + DAY_MS);
   const hint = deadline
     ? `The date must be before ${deadline.slice(0, 10)}, the deadline of this case. The other team agrees or counters.`
     : "Nothing limits the date but it must be in the future. The other team agrees or counters.";
   return modal(VIEW_IDS.date, "Propose upgrade date", "Propose", { caseId, channel }, [
-    section(`Case \`${escapeMrkdwn(truncate(caseId, 1000))}\``),
+    section(`Case ${modalCase(caseId, ref)}`),
     {
       type: "input",
       block_id: MODAL_BLOCKS.date,
@@ -518,9 +544,9 @@ export function dateModal(caseId: string, deadline: string | null, now: Date, ch
 }
 
 /** Reject the pending exception, with a reason for the audit log. */
-export function rejectModal(caseId: string, channel: string | null = null) {
+export function rejectModal(caseId: string, channel: string | null = null, ref: string | null = null) {
   return modal(VIEW_IDS.reject, "Reject the exception", "Reject", { caseId, channel }, [
-    section(`Case \`${escapeMrkdwn(truncate(caseId, 1000))}\``),
+    section(`Case ${modalCase(caseId, ref)}`),
     textInput(MODAL_BLOCKS.reason, "Reason", { multiline: true, maxLength: 1000 }),
   ]);
 }

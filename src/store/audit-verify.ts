@@ -1,4 +1,5 @@
 import { auditHash } from "./audit-log.js";
+import { resolveCaseId } from "./cases.js";
 import { iso, type Sql } from "./database.js";
 
 /**
@@ -33,7 +34,10 @@ export interface AuditReport {
 }
 
 export interface VerifyAuditOptions {
-  /** Verify one case only. */
+  /**
+   * Verify one case only: SHG-42, 42 or the finding id. An id no case answers to is taken as a
+   * finding id, so the audit rows of a case row that is gone are still checked (as orphans).
+   */
   caseId?: string | undefined;
   /** Rows read per query (keyset pagination). */
   pageSize?: number;
@@ -83,7 +87,8 @@ const short = (hash: string | null) => (hash === null ? "null" : hash.slice(0, 1
 export async function verifyAudit(db: Sql, options: VerifyAuditOptions = {}): Promise<AuditReport> {
   const pageSize = options.pageSize ?? 5_000;
   const maxProblems = options.maxProblems ?? 1_000;
-  const caseId = options.caseId ?? null;
+  const caseId =
+    options.caseId === undefined ? null : ((await resolveCaseId(db, options.caseId)) ?? options.caseId);
   const problems: AuditProblem[] = [];
   let problemsOmitted = 0;
   let casesChecked = 0;

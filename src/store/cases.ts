@@ -1,4 +1,5 @@
 import type { Case, CaseStatus } from "../engine/case.js";
+import { formatCaseRef, parseCaseRef } from "../engine/case-ref.js";
 import type { Effect } from "../engine/effects.js";
 import { iso, isoOrNull, type Sql } from "./database.js";
 import { listOutbox } from "./outbox.js";
@@ -8,34 +9,57 @@ export interface StoredCase {
   auditHead: string;
 }
 
+/**
+ * The case's state as readers get it: the stored JSON with the case number attached. The number
+ * column is its only copy (saveCases leaves it out of the JSON), so the two cannot disagree.
+ */
+export const CASE_STATE_SQL = "state || jsonb_build_object('number', number)";
+
 /** Loads cases for change; the caller holds the per-finding locks. */
 export async function loadCases(tx: Sql, ids: string[]): Promise<Map<string, StoredCase>> {
   const rows = await tx.query<{ id: string; state: Case; audit_head: string }>(
-    "SELECT id, state, audit_head FROM cases WHERE id = ANY($1::text[])",
+    `SELECT id, ${CASE_STATE_SQL} AS state, audit_head FROM cases WHERE id = ANY($1::text[])`,
     [ids],
   );
   return new Map(rows.map((row) => [row.id, { state: row.state, auditHead: row.audit_head }]));
 }
 
-/** Writes case projections in one statement: queryable columns plus the whole state as JSON. */
+/**
+ * Writes case projections in one statement: queryable columns plus the whole state as JSON.
+ *
+ * A case gets its number here, once: the sequence is drawn only for rows that do not exist yet
+ * (an update carries the number it has, and ON CONFLICT never changes it), so updates burn no
+ * numbers. New cases of one call are numbered in the order they were opened. Two writers that
+ * insert the same new case at once (the callers' per-finding locks prevent it; this holds without
+ * them) both draw a number, and the one that loses the insert updates the winner's row: one
+ * number burned, never two numbers for one case or one number for two (the sequence and the
+ * unique constraint).
+ */
 export async function saveCases(
   tx: Sql,
   cases: (StoredCase & { nextDueAt: string | null })[],
 ): Promise<void> {
   if (cases.length === 0) return;
   await tx.query(
-    `INSERT INTO cases (id, control_id, severity, title, account_id, region, resource_id, owner_team,
+    `WITH incoming AS MATERIALIZED (
+       SELECT x.*, CASE WHEN x.existing_number IS NULL THEN nextval('case_number_seq')
+                        ELSE x.existing_number END AS number
+         FROM (SELECT r.*, c.number AS existing_number
+                 FROM jsonb_to_recordset($1::jsonb) AS r(id text, control_id text, severity text, title text,
+                        account_id text, region text, resource_id text, owner_team text, counterpart_team text,
+                        status text, sla_due_at timestamptz, next_due_at timestamptz, opened_at timestamptz,
+                        updated_at timestamptz, version integer, audit_head text, state jsonb,
+                        upgrade_deadline timestamptz, upgrade_date_agreed boolean, eks_version text,
+                        exception_expires_at timestamptz)
+                 LEFT JOIN cases c ON c.id = r.id
+                ORDER BY r.opened_at, r.id) AS x)
+     INSERT INTO cases (id, control_id, severity, title, account_id, region, resource_id, owner_team,
        counterpart_team, status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state,
-       upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at)
+       upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at, number)
      SELECT id, control_id, severity, title, account_id, region, resource_id, owner_team, counterpart_team,
             status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state,
-            upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, control_id text, severity text, title text,
-              account_id text, region text, resource_id text, owner_team text, counterpart_team text,
-              status text, sla_due_at timestamptz, next_due_at timestamptz, opened_at timestamptz,
-              updated_at timestamptz, version integer, audit_head text, state jsonb,
-              upgrade_deadline timestamptz, upgrade_date_agreed boolean, eks_version text,
-              exception_expires_at timestamptz)
+            upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at, number
+       FROM incoming
      ON CONFLICT (id) DO UPDATE SET control_id = EXCLUDED.control_id, severity = EXCLUDED.severity,
        title = EXCLUDED.title, resource_id = EXCLUDED.resource_id, owner_team = EXCLUDED.owner_team,
        counterpart_team = EXCLUDED.counterpart_team, status = EXCLUDED.status, sla_due_at = EXCLUDED.sla_due_at,
@@ -62,7 +86,8 @@ export async function saveCases(
           updated_at: state.updatedAt,
           version: state.version,
           audit_head: auditHead,
-          state,
+          // The number lives in its column only (undefined is left out of the JSON).
+          state: { ...state, number: undefined },
           upgrade_deadline: state.upgrade?.deadline ?? null,
           upgrade_date_agreed: state.upgrade ? state.upgrade.agreed !== null : null,
           eks_version: state.upgrade?.eksVersion ?? null,
@@ -73,6 +98,29 @@ export async function saveCases(
   );
 }
 
+/**
+ * The one reading of a case id a person gave: the finding id itself, `SHG-42` (the prefix in any
+ * case) or `42`. An exact finding id wins over a number, so no finding is ever unreachable.
+ * Returns the finding id (the case's key), or null when no case answers to `ref`.
+ */
+export async function resolveCaseId(db: Sql, ref: string): Promise<string | null> {
+  const rows = await db.query<{ id: string }>(
+    "SELECT id FROM cases WHERE id = $1 OR number = $2 ORDER BY id = $1 DESC LIMIT 1",
+    [ref, parseCaseRef(ref)],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** The case `ref` names (any form resolveCaseId takes), with its number, or null. */
+export async function findCase(db: Sql, ref: string): Promise<Case | null> {
+  const rows = await db.query<{ state: Case }>(
+    `SELECT ${CASE_STATE_SQL} AS state FROM cases WHERE id = $1 OR number = $2
+      ORDER BY id = $1 DESC LIMIT 1`,
+    [ref, parseCaseRef(ref)],
+  );
+  return rows[0]?.state ?? null;
+}
+
 export interface CaseFilter {
   owner?: string;
   status?: CaseStatus;
@@ -80,6 +128,9 @@ export interface CaseFilter {
 }
 
 export interface CaseSummary {
+  /** The case's id for people: SHG-42. */
+  ref: string;
+  /** The finding id, the case's key. */
   id: string;
   controlId: string | null;
   severity: string;
@@ -96,6 +147,7 @@ export interface CaseSummary {
 
 function summaryOf(row: Record<string, unknown>): CaseSummary {
   return {
+    ref: formatCaseRef(Number(row.number)),
     id: String(row.id),
     controlId: (row.control_id as string | null) ?? null,
     severity: String(row.severity),
@@ -125,7 +177,7 @@ export async function listCases(db: Sql, filter: CaseFilter = {}): Promise<CaseS
   }
   params.push(filter.limit ?? 1000);
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT id, control_id, severity, title, account_id, region, owner_team, counterpart_team, status,
+    `SELECT number, id, control_id, severity, title, account_id, region, owner_team, counterpart_team, status,
             sla_due_at, opened_at, updated_at
        FROM cases ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY sla_due_at ASC NULLS LAST, id ASC
@@ -146,6 +198,8 @@ export interface AuditEventRow {
 }
 
 export interface CaseDetail {
+  /** The case's id for people: SHG-42. */
+  ref: string;
   case: Case;
   events: AuditEventRow[];
   /** What the bot did or will do outside: Security Hub calls and notifications. */
@@ -163,17 +217,19 @@ function summarize(effect: Effect): string {
   }
 }
 
-export async function getCase(db: Sql, id: string): Promise<CaseDetail | null> {
-  const rows = await db.query<{ state: Case }>("SELECT state FROM cases WHERE id = $1", [id]);
-  const row = rows[0];
-  if (!row) return null;
+/** One case with its audit events and outbox rows; `ref` is any form resolveCaseId takes. */
+export async function getCase(db: Sql, ref: string): Promise<CaseDetail | null> {
+  const state = await findCase(db, ref);
+  if (!state) return null;
+  const id = state.id;
   const events = await db.query<Record<string, unknown>>(
     "SELECT seq, type, actor, at, reason, data, hash FROM audit_events WHERE case_id = $1 ORDER BY seq",
     [id],
   );
   const outbox = await listOutbox(db, { caseId: id });
   return {
-    case: row.state,
+    ref: formatCaseRef(state.number ?? 0),
+    case: state,
     outbox: outbox.map((entry) => ({
       kind: entry.kind,
       status: entry.status,

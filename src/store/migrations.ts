@@ -185,6 +185,27 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       WHERE jsonb_typeof(state->'upgrade') = 'object' OR jsonb_typeof(state->'exception') = 'object';
     `,
   },
+  {
+    version: 6,
+    name: "case numbers",
+    sql: `
+      -- A short, stable id per case for people (SHG-42), beside the finding id. The column is the
+      -- only copy: the stored state leaves it out and readers attach it (cases.ts). saveCases takes a
+      -- number from the sequence only for a row that does not exist yet and never updates it, so an
+      -- update burns none; the default only serves rows written by other means.
+      CREATE SEQUENCE case_number_seq AS integer;
+      ALTER TABLE cases ADD COLUMN number integer;
+      -- Existing cases are numbered in the order they were opened (ties by id).
+      UPDATE cases SET number = numbered.n
+        FROM (SELECT id, row_number() OVER (ORDER BY opened_at, id) AS n FROM cases) AS numbered
+       WHERE cases.id = numbered.id;
+      SELECT setval('case_number_seq', COALESCE((SELECT max(number) FROM cases), 0) + 1, false);
+      ALTER SEQUENCE case_number_seq OWNED BY cases.number;
+      ALTER TABLE cases ALTER COLUMN number SET DEFAULT nextval('case_number_seq');
+      ALTER TABLE cases ALTER COLUMN number SET NOT NULL;
+      ALTER TABLE cases ADD CONSTRAINT cases_number_key UNIQUE (number);
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

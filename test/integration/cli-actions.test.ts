@@ -155,6 +155,31 @@ describe("shgov date and claim", () => {
     expect(result.stderr).toContain("no case arn:nope");
   });
 
+  it("every action command takes the human id (SHG-n in any case, or n) as well as the finding id", async () => {
+    const ref = async (id: string) => `SHG-${(await getCase(t.service.db, id))?.case.number}`;
+    const ec2 = await ref(ec2Id);
+    const eks = await ref(eksId);
+    const claimed = await runCli(["claim", ec2, ...as("U0SAM", "security")], env);
+    expect(claimed.stderr).toBe("");
+    expect(claimed.stdout).toContain("case.claimed");
+    expect((await getCase(t.service.db, ec2))?.case.assignee).toMatchObject({ user: "U0SAM" });
+    const proposed = await runCli(
+      ["date", "propose", eks.toLowerCase(), inDays(20), ...as("U0PAT", "platform")],
+      env,
+    );
+    expect(proposed.stderr).toBe("");
+    expect(proposed.stdout).toContain("date.proposed");
+    const countered = await runCli(
+      ["date", "counter", eks.slice("SHG-".length), inDays(21), ...as("U0SAM", "security")],
+      env,
+    );
+    expect(countered.stderr).toBe("");
+    expect(countered.stdout).toContain("date.countered");
+    const unknown = await runCli(["exception", "approve", "SHG-999", ...as("U0PAT", "platform")], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no case SHG-999");
+  }, 120_000);
+
   it("--help of each command says what it does", async () => {
     const result = await runCli(["exception", "request", "--help"]);
     expect(result.stdout).toContain("--justification <text>");

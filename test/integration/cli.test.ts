@@ -58,7 +58,7 @@ describe("shgov cases on PostgreSQL", () => {
     const table = await runCli(["cases"], env);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^FINDING\s+CONTROL\s+SEVERITY\s+OWNER\s+STATUS\s+SLA DUE\s+TITLE$/);
+    expect(lines[0]).toMatch(/^CASE\s+FINDING\s+CONTROL\s+SEVERITY\s+OWNER\s+STATUS\s+SLA DUE\s+TITLE$/);
     expect(lines).toHaveLength(4);
     expect(lines[2]).toMatch(/EKS\.2\s+HIGH\s+platform\s+awaiting_date\s+2026-10-01/);
     expect(lines[3]).toMatch(/EC2\.7\s+INFORMATIONAL\s+security\s+open\s+not tracked/);
@@ -66,7 +66,37 @@ describe("shgov cases on PostgreSQL", () => {
     const json = await runCli(["cases", "--json", "--owner", "platform"], env);
     const cases = JSON.parse(json.stdout) as { id: string; owner: string }[];
     expect(cases.map((c) => [c.id, c.owner])).toEqual([[EKS_ID, "platform"]]);
+    expect(cases[0]).toHaveProperty("ref", expect.stringMatching(/^SHG-\d+$/));
   });
+
+  it("names each case by its human id: the table's first column, and cases show in any form", async () => {
+    const env = { DATABASE_URL: t.env.DATABASE_URL };
+    const refs = await t.service.db.query<{ id: string; number: number }>("SELECT id, number FROM cases");
+    const number = refs.find((row) => row.id === EKS_ID)?.number;
+    const ref = `SHG-${number}`;
+    const table = (await runCli(["cases"], env)).stdout.trim().split("\n");
+    expect(table[2]).toMatch(new RegExp(`^${ref}\\s+arn:aws:securityhub:\\S+\\s+EKS\\.2\\s+HIGH`));
+    expect(
+      table
+        .slice(2)
+        .map((line) => line.split(/\s+/)[0])
+        .sort(),
+    ).toEqual(refs.map((row) => `SHG-${row.number}`).sort());
+    const shown = await runCli(["cases", "show", ref.toLowerCase()], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.split("\n").slice(0, 2)).toEqual([
+      expect.stringMatching(new RegExp(`^case\\s+${ref}$`)),
+      expect.stringMatching(new RegExp(`^finding\\s+${EKS_ID}$`)),
+    ]);
+    const json = JSON.parse((await runCli(["cases", "show", String(number), "--json"], env)).stdout) as {
+      ref: string;
+      case: { id: string };
+    };
+    expect([json.ref, json.case.id]).toEqual([ref, EKS_ID]);
+    const missing = await runCli(["cases", "show", "SHG-999"], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no case .*SHG-999/);
+  }, 120_000);
 
   it("shows one case with its audit events, and says so for an unknown id", async () => {
     const env = { DATABASE_URL: t.env.DATABASE_URL };
@@ -116,6 +146,29 @@ describe("shgov cases on embedded PGlite", () => {
     expect(direct.code).toBe(0);
     expect((JSON.parse(direct.stdout) as { id: string }[]).map((c) => c.id)).toEqual([EKS_ID]);
   });
+
+  it("takes the human id through the running service's admin API too", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "shgov-pglite-"));
+    const t = await startTestService({ store: "pglite", env: { DATA_DIR: dataDir } });
+    try {
+      expect((await postEvent(t.url, eksAsffEvent(), { apiKey: TEST_API_KEY })).status).toBe(202);
+      await eventually(async () =>
+        (await t.service.db.query("SELECT id FROM cases")).length === 1 ? true : undefined,
+      );
+      const env = { DATA_DIR: dataDir, DATABASE_URL: "", WORKFLOWS_DIR: t.env.WORKFLOWS_DIR };
+      const shown = await runCli(["cases", "show", "shg-1", "--json"], env);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ ref: "SHG-1", case: { id: EKS_ID } });
+      const claimed = await runCli(["claim", "1", "--as", "U0PLAT", "--team", "platform"], env);
+      expect(claimed.stderr).toBe("");
+      expect(claimed.stdout).toContain("case.claimed");
+      const events = await t.service.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM audit_events WHERE type = 'case.claimed'",
+      );
+      expect(events[0]?.n).toBe(1);
+    } finally {
+      await t.stop();
+    }
+  }, 120_000);
 
   it("refuses a second service on the same data directory with a clear message", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "shgov-pglite-"));

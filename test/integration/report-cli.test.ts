@@ -128,6 +128,7 @@ describe("shgov report", () => {
       const report = JSON.parse(viaService.stdout) as Report;
       expect(report.overall.open.total).toBe(1);
       expect(report.upgradeDatesMissing.items.map((item) => item.caseId)).toEqual([EKS_ID]);
+      expect(report.upgradeDatesMissing.items.map((item) => item.caseRef)).toEqual(["SHG-1"]);
 
       // The service's read API names what is wrong, and wants its token.
       const bad = await fetch(`${t.url}/api/report?since=last%20week`, {

@@ -403,11 +403,38 @@ describe("/shgov", () => {
     expect(JSON.stringify(body.blocks)).toContain("EC2.7");
   });
 
+  it("case answers the same case for SHG-n, shg-n, n and the finding id, and names an unknown id", async () => {
+    const number = (await getCase(db, EC2_ID))?.case.number;
+    const ref = `SHG-${number}`;
+    for (const form of [ref, ref.toLowerCase(), String(number), EC2_ID]) {
+      const body = JSON.parse((await post(command("U_SEC1", `case ${form}`))).text) as {
+        text: string;
+        blocks: { type: string; elements?: { text: string }[] }[];
+      };
+      expect(body.text, form).toMatch(new RegExp(`^${ref}: `));
+      const context = body.blocks.find((block) => block.type === "context")?.elements?.[0]?.text;
+      expect(context, form).toBe(`Case \`${ref}\` · finding \`${EC2_ID}\``);
+    }
+    const unknown = JSON.parse((await post(command("U_SEC1", "case SHG-999"))).text) as { text: string };
+    expect(unknown.text).toBe("There is no case SHG-999.");
+    const hostile = JSON.parse((await post(command("U_SEC1", "case <!channel>"))).text) as { text: string };
+    expect(hostile.text).toBe("There is no case &lt;!channel&gt;.");
+  });
+
+  it("a modal names the case by its human id", async () => {
+    const before = callsOf("views.open").length;
+    await post(click("U_PLAT1", ACTION_IDS.datePropose, eksId));
+    const opened = await eventually(async () => callsOf("views.open")[before], 5_000, "views.open");
+    const ref = `SHG-${(await getCase(db, eksId))?.case.number}`;
+    expect(JSON.stringify(opened.params.view)).toContain(`Case \`${ref}\``);
+  });
+
   it("mine lists the cases of the user's teams by SLA due", async () => {
     const response = await post(command("U_SEC1", "mine"));
     const body = JSON.parse(response.text) as { response_type: string; text: string };
     expect(body.response_type).toBe("ephemeral");
     expect(body.text).toMatch(/Open cases of team security \(2\)/);
     expect(body.text).toContain(EC2_ID);
+    expect(body.text).toContain(`• \`SHG-${(await getCase(db, EC2_ID))?.case.number}\` · `);
   });
 });

@@ -109,6 +109,7 @@ export function sampleReport(): Report {
       items: [
         {
           caseId: "case-0001",
+          caseRef: "SHG-1",
           title: HOSTILE_TITLE,
           team: "platform",
           accountId: "111111111111",
@@ -117,6 +118,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0002",
+          caseRef: "SHG-2",
           title: "EKS clusters should run on a supported Kubernetes version",
           team: "platform",
           accountId: "111111111111",
@@ -125,6 +127,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0003",
+          caseRef: "SHG-3",
           title: "S3 general purpose buckets should block public access",
           team: "platform",
           accountId: "111111111111",
@@ -133,6 +136,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0004",
+          caseRef: "SHG-4",
           title: "IAM root user access key should not exist",
           team: "security",
           accountId: "222222222222",
@@ -141,6 +145,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0005",
+          caseRef: "SHG-5",
           title: "GuardDuty should be enabled",
           team: "security",
           accountId: "222222222222",
@@ -159,6 +164,7 @@ export function sampleReport(): Report {
       items: [
         {
           caseId: "case-0010",
+          caseRef: "SHG-10",
           title: "ECR private repositories should have image scanning configured",
           team: "platform",
           exceptionId: "EXC-7",
@@ -168,6 +174,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0011",
+          caseRef: "SHG-11",
           title: "CloudTrail should be enabled and configured with at least one multi-Region trail",
           team: "security",
           exceptionId: "EXC-9",
@@ -182,6 +189,7 @@ export function sampleReport(): Report {
       items: [
         {
           caseId: "case-0020",
+          caseRef: "SHG-20",
           title: "EKS clusters should run on a supported Kubernetes version",
           team: "platform",
           resourceId: "arn:aws:eks:us-east-1:111111111111:cluster/prod",
@@ -191,6 +199,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0021",
+          caseRef: "SHG-21",
           title: "EKS clusters should run on a supported Kubernetes version",
           team: "platform",
           resourceId: "arn:aws:eks:eu-west-1:111111111111:cluster/staging",
@@ -200,6 +209,7 @@ export function sampleReport(): Report {
         },
         {
           caseId: "case-0022",
+          caseRef: "SHG-22",
           title: "Lambda functions should use supported runtimes",
           team: "platform",
           resourceId: null,

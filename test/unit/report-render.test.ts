@@ -198,7 +198,7 @@ describe("renderMarkdown", () => {
     const rows = markdownTable(markdown, "Blocked suppressions");
     const header = rows[0] ?? "";
     for (const row of rows) expect(markdownCells(row)).toHaveLength(markdownCells(header).length);
-    const hostile = rows.find((row) => row.includes("case-0001")) ?? "";
+    const hostile = rows.find((row) => row.includes("`SHG-1`")) ?? "";
     expect(hostile).toContain("\\| port 22");
     expect(markdown).not.toContain("<script>");
     expect(hostile).toContain("\\<script\\>");
@@ -206,10 +206,10 @@ describe("renderMarkdown", () => {
 
   it("says who made each blocked suppression, and the summary by identity", () => {
     const items = markdownTable(markdown, "Blocked suppressions").map(markdownCells);
-    expect(items.find((row) => row[0] === "`case-0004`")?.[4]).toBe(
+    expect(items.find((row) => row[0] === "`SHG-4`")?.[4]).toBe(
       "`arn:aws:iam::222222222222:role/ci-deployer`",
     );
-    expect(items.find((row) => row[0] === "`case-0005`")?.[4]).toBe("unknown");
+    expect(items.find((row) => row[0] === "`SHG-5`")?.[4]).toBe("unknown");
     expect(markdownTable(markdown, "Who set SUPPRESSED").map(markdownCells).slice(2)).toEqual([
       [
         "`arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c/alice@example.com`",
@@ -220,14 +220,24 @@ describe("renderMarkdown", () => {
     ]);
   });
 
+  it("names the listed cases by their human id in the Case column", () => {
+    for (const caption of [
+      "Blocked suppressions",
+      "Exceptions expiring within 14 days",
+      "Upgrade dates missing",
+    ]) {
+      const rows = markdownTable(markdown, caption).map(markdownCells);
+      expect(rows[0]?.[0], caption).toBe("Case");
+      expect(
+        rows.slice(2).every((row) => /^`SHG-\d+`$/.test(row[0] ?? "")),
+        caption,
+      ).toBe(true);
+    }
+  });
+
   it("lists expiring exceptions and missing upgrade dates with the days left", () => {
     const exceptions = markdownTable(markdown, "Exceptions expiring within 14 days").map(markdownCells);
-    expect(exceptions[2]?.slice(0, 4)).toEqual([
-      "`case-0010`",
-      "platform",
-      "`EXC-7`",
-      "2026-11-30 00:00 UTC",
-    ]);
+    expect(exceptions[2]?.slice(0, 4)).toEqual(["`SHG-10`", "platform", "`EXC-7`", "2026-11-30 00:00 UTC"]);
     const missing = markdownTable(markdown, "Upgrade dates missing").map(markdownCells);
     expect(missing.map((row) => row[5])).toEqual(["Days left", "---:", "-3", "12", "-"]);
   });
@@ -327,6 +337,12 @@ describe("renderCsv", () => {
     expect(value("exception_expiring", "security", "approved_by", "case-0011")).toBe("U0PAT");
     expect(value("upgrade_date_missing", "platform", "days_left", "case-0020")).toBe("-3");
     expect(value("upgrade_date_missing", "platform", "days_left", "case-0022")).toBe("");
+  });
+
+  it("gives each listed case its human id beside the finding id that keys its rows", () => {
+    expect(value("suppression_blocked", "security", "case_ref", "case-0004")).toBe("SHG-4");
+    expect(value("exception_expiring", "security", "case_ref", "case-0011")).toBe("SHG-11");
+    expect(value("upgrade_date_missing", "platform", "case_ref", "case-0020")).toBe("SHG-20");
   });
 
   it("quotes the hostile title and defuses its formula, and it reads back as the title", () => {

@@ -71,6 +71,36 @@ describe("App Home view", () => {
     expect(upcomingDates(cases, ["leadership"], new Date(NOW))).toEqual([]);
   });
 
+  it("starts each line with the case's human id, and keeps the finding id at its end", () => {
+    const open = eksCase("arn:open", { number: 12 });
+    const waiting = requested(eksCase("arn:waiting", { number: 13 }), "security");
+    const dated = agreedOn(eksCase("arn:dated", { number: 14 }), "2026-11-25");
+    const view = homeView({
+      user: "U1",
+      teams: ["platform"],
+      cases: [open, waiting, dated],
+      policy,
+      now: new Date(NOW),
+    });
+    const texts = (view.blocks as { type: string; text?: { text: string } }[])
+      .filter((block) => block.type === "section")
+      .map((block) => block.text?.text ?? "");
+    expect(texts.find((text) => text.includes("requests EXC-1"))).toMatch(/^`SHG-13` · \*EKS clusters/);
+    const openLines = texts.find((text) => text.includes("`arn:open`"))?.split("\n") ?? [];
+    expect(openLines.find((line) => line.includes("arn:open"))).toMatch(/^• `SHG-12` · .* · `arn:open`$/);
+    const dateLines = texts.find((text) => text.includes("*2026-11-25*"))?.split("\n") ?? [];
+    expect(dateLines[0]).toMatch(/^• `SHG-14` · \*2026-11-25\* · .*`arn:dated`$/);
+    // Without a number (a case not saved yet) the line is as before.
+    const bare = homeView({
+      user: "U1",
+      teams: ["platform"],
+      cases: [eksCase("arn:bare")],
+      policy,
+      now: new Date(NOW),
+    });
+    expect(JSON.stringify(bare.blocks)).toContain("• 2026-");
+  });
+
   it("says so when the user is in no team", () => {
     const view = homeView({ user: "U1", teams: [], cases: [eksCase("a")], policy, now: new Date(NOW) });
     expect(JSON.stringify(view.blocks)).toContain("in no team of the policy");

@@ -98,6 +98,21 @@ describe("renderNotification", () => {
     expect(text).toContain("something about the case (escalated)");
   });
 
+  it("names the case by its human id, then its finding id; the finding id alone before it has a number", () => {
+    const context = (c: Case) => {
+      const blocks = (renderNotification(effect("escalated"), c, policy)[0]?.blocks ?? []) as {
+        type: string;
+        elements?: { text: string }[];
+      }[];
+      return blocks.find((block) => block.type === "context")?.elements?.[0]?.text;
+    };
+    const c = eksCase({ number: 42 });
+    expect(context(c)).toBe(`Case \`SHG-42\` · finding \`${c.id}\``);
+    expect(context(eksCase({ number: null }))).toBe(`Case \`${c.id}\``);
+    // A finding id is outside text: escaped for mrkdwn.
+    expect(context(eksCase({ number: 7, id: "x<b>&" }))).toBe("Case `SHG-7` · finding `x&lt;b&gt;&amp;`");
+  });
+
   it("mentions the team's user group, and its leads only when asked", () => {
     const [plain] = renderNotification(effect("escalated"), eksCase(), policy);
     expect(plain?.text).toContain("<!subteam^S0PLATFORM>");
@@ -314,6 +329,21 @@ describe("modals", () => {
     expect(date?.element?.type).toBe("datepicker");
     expect(date?.hint?.text).toContain("before 2027-03-23");
     expect(view.title.text.length).toBeLessThanOrEqual(24);
+  });
+
+  it("names the case by its human id when it has one, else by the finding id", () => {
+    const text = (view: { blocks: unknown[] }) => JSON.stringify(view.blocks[0]);
+    expect(text(exceptionModal("arn:x", policy.suppression.maxDurationMs, now, "C1", "SHG-42"))).toContain(
+      "Case `SHG-42`. The approver team decides",
+    );
+    expect(text(dateModal("arn:x", null, now, null, "SHG-42"))).toContain("Case `SHG-42`");
+    expect(text(rejectModal("arn:x", null, "SHG-42"))).toContain("Case `SHG-42`");
+    expect(text(rejectModal("arn:x"))).toContain("Case `arn:x`");
+    // The modal still carries the finding id: the key the submission acts on.
+    expect(JSON.parse(rejectModal("arn:x", null, "SHG-42").private_metadata)).toEqual({
+      c: "arn:x",
+      ch: null,
+    });
   });
 
   it("the reject modal asks for a reason", () => {
