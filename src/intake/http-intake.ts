@@ -3,7 +3,6 @@ import type { Logger } from "pino";
 import { keysMatch } from "../http/api-key.js";
 import { MAX_BODY_BYTES, readBody } from "../http/body.js";
 import { sendError, sendJson } from "../http/respond.js";
-import { findingJobId } from "../queue/findings-queue.js";
 import type { DeadLetterInput } from "../store/dead-letters.js";
 import { type Observation, parseEnvelope } from "./envelope.js";
 import { jsonLimitProblem, listedErrors } from "./limits.js";
@@ -12,7 +11,8 @@ import type { FieldError } from "./zod-errors.js";
 
 export interface IntakeDeps {
   apiKey: string;
-  enqueue(observations: Observation[]): Promise<void>;
+  /** Stores one job per observation in the queue; resolves with their ids. */
+  enqueue(observations: Observation[]): Promise<string[]>;
   keepDeadLetter(letter: DeadLetterInput): Promise<number>;
   logger: Logger;
   /** Called once per request with how it ended; the seam for metrics. */
@@ -158,8 +158,9 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
     );
   }
 
+  let jobIds: string[];
   try {
-    await deps.enqueue(parsed.observations);
+    jobIds = await deps.enqueue(parsed.observations);
   } catch (error) {
     deps.logger.error({ err: error }, "queue unavailable; answering 503 so EventBridge retries");
     done("queue_unavailable");
@@ -175,6 +176,6 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
   done("accepted");
   sendJson(response, 202, {
     accepted: parsed.observations.length,
-    jobIds: parsed.observations.map(findingJobId),
+    jobIds,
   });
 }

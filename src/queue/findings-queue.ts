@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Observation } from "../intake/envelope.js";
@@ -8,19 +9,23 @@ export const FINDINGS_QUEUE = "findings";
 export type FindingJobData = Observation;
 
 /**
- * Deterministic, so a redelivered event is deduplicated by BullMQ while its job is kept. BullMQ
- * job ids must not contain ':'.
+ * One job per delivery: the observation key, for whoever looks, and a random suffix. The queue
+ * never deduplicates; the store does (the observations table has the key as primary key, so a
+ * version applied twice changes nothing the second time). An id made of the version alone
+ * collided with the completed job BullMQ keeps: a store restored from a backup, or a new one on
+ * the same Redis and prefix, answered 202 for a version the old store had seen and stored
+ * nothing. BullMQ job ids must not contain ':'.
  */
 export function findingJobId(observation: Pick<Observation, "key">): string {
-  return `obs-${observation.key}`;
+  return `obs-${observation.key}-${randomBytes(6).toString("hex")}`;
 }
 
 export const FINDING_JOB_OPTIONS = {
   // Retried with capped exponential backoff (see worker) for about a day, as EventBridge would.
   attempts: 200,
   backoff: { type: "capped-exponential" },
-  // Completed jobs stay a day (the window of EventBridge redeliveries) so their ids keep deduplicating.
-  removeOnComplete: { age: 24 * 3600, count: 200_000 },
+  // Completed jobs deduplicate nothing (the store does): the last thousand stay, to look at.
+  removeOnComplete: { count: 1_000 },
   removeOnFail: { age: 14 * 24 * 3600 },
 } as const;
 
@@ -73,8 +78,12 @@ export class ProducerQueue {
  * its own batch, so a 202 still means "stored in Redis".
  */
 export class BatchingEnqueuer {
-  private pending: { observations: Observation[]; resolve: () => void; reject: (error: Error) => void }[] =
-    [];
+  private pending: {
+    observations: Observation[];
+    jobIds: string[];
+    resolve: (jobIds: string[]) => void;
+    reject: (error: Error) => void;
+  }[] = [];
   private scheduled = false;
 
   constructor(
@@ -83,9 +92,10 @@ export class BatchingEnqueuer {
     private readonly timeoutMs = 3_000,
   ) {}
 
-  enqueue(observations: Observation[]): Promise<void> {
+  /** Resolves with the job ids, once the jobs are stored in Redis. */
+  enqueue(observations: Observation[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ observations, resolve, reject });
+      this.pending.push({ observations, jobIds: observations.map(findingJobId), resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -105,10 +115,10 @@ export class BatchingEnqueuer {
         size += next.observations.length;
       }
       const jobs = batch.flatMap((entry) =>
-        entry.observations.map((observation) => ({
+        entry.observations.map((observation, index) => ({
           name: observation.detailType,
           data: observation,
-          opts: { ...FINDING_JOB_OPTIONS, jobId: findingJobId(observation) },
+          opts: { ...FINDING_JOB_OPTIONS, jobId: entry.jobIds[index] as string },
         })),
       );
       withTimeout(
@@ -116,7 +126,7 @@ export class BatchingEnqueuer {
         this.timeoutMs,
       ).then(
         () => {
-          for (const entry of batch) entry.resolve();
+          for (const entry of batch) entry.resolve(entry.jobIds);
         },
         (error: Error) => {
           for (const entry of batch) entry.reject(error);

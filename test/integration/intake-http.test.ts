@@ -50,7 +50,7 @@ describe("POST /events: accepted envelopes", () => {
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({
       accepted: 1,
-      jobIds: [expect.stringMatching(/^obs-[0-9a-f]{64}$/)],
+      jobIds: [expect.stringMatching(/^obs-[0-9a-f]{64}-[0-9a-f]{12}$/)],
     });
     const raw = event.detail.findings[0] as { Id?: string; finding_info?: { uid: string } };
     const id = raw.Id ?? raw.finding_info?.uid ?? "";
