@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { applyInput, type InputResult } from "../app/apply-input.js";
 import { type CaseAction, parseCaseAction } from "../app/case-actions.js";
 import { loadEnv } from "../config/env.js";
+import { caseRef } from "../engine/case-ref.js";
 import { formatInstant } from "../engine/time-text.js";
 import { loadPolicyDir } from "../policy/load.js";
 import { openStore } from "../store/open.js";
@@ -76,7 +77,7 @@ function report(result: InputResult, json: boolean | undefined): void {
   const c = result.case;
   if (c)
     process.stdout.write(
-      `case ${c.id}: ${c.status}${c.slaDueAt ? `, due ${formatInstant(c.slaDueAt)}` : ""}\n`,
+      `case ${caseRef(c) ?? c.id}: ${c.status}${c.slaDueAt ? `, due ${formatInstant(c.slaDueAt)}` : ""}\n`,
     );
 }
 

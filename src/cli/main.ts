@@ -164,14 +164,14 @@ const cases = program
 cases
   .command("show")
   .description("print one case with its audit events")
-  .argument("<id>", "the finding id")
+  .argument("<id>", "the case id (SHG-42) or the finding id")
   .option("--json", "print JSON")
   .action(async (id: string, options: { json?: boolean }) => {
     const reader = await openCaseReader(loadEnv());
     try {
       const detail = await reader.show(id);
       if (!detail) {
-        process.stderr.write(`shgov: no case for finding ${id}\n`);
+        process.stderr.write(`shgov: no case ${id}\n`);
         process.exitCode = 1;
         return;
       }

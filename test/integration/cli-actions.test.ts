@@ -131,7 +131,9 @@ describe("shgov date and claim", () => {
     expect(proposed.stdout).toContain("date.proposed");
     const agreed = await runCli(["date", "agree", eksId, inDays(40), ...as("U0SAM", "security")], env);
     expect(agreed.code).toBe(0);
-    expect(agreed.stdout).toContain(`case ${eksId}: date_agreed`);
+    const ref = (await getCase(t.service.db, eksId))?.ref;
+    expect(ref).toMatch(/^SHG-\d+$/);
+    expect(agreed.stdout).toContain(`case ${ref}: date_agreed`);
     const again = await runCli(["date", "agree", eksId, ...as("U0SAM", "security")], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`the date ${inDays(40)} is already agreed`);

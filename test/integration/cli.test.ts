@@ -15,7 +15,7 @@ describe("shgov validate", () => {
     const result = await runCli(["validate", "workflows"]);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(
-      "workflows: OK (3 teams, 2 routing rules, 3 escalation steps, 1 upgrade date rules)",
+      "workflows: OK (3 teams, 2 routing rules, 3 escalation steps, 1 upgrade date rule)",
     );
   });
 
@@ -110,7 +110,7 @@ describe("shgov cases on PostgreSQL", () => {
     expect(shown.stdout).toMatch(/2\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\s+finding\.observed/);
     expect(shown.stdout).toMatch(/^SLA due\s+2026-10-01 \d{2}:\d{2} UTC$/m);
     const missing = await runCli(["cases", "show", "nope"], env);
-    expect(missing).toMatchObject({ code: 1, stderr: "shgov: no case for finding nope\n" });
+    expect(missing).toMatchObject({ code: 1, stderr: "shgov: no case nope\n" });
   });
 
   it("rejects a bad --status with the allowed values", async () => {
@@ -177,7 +177,8 @@ describe("shgov cases on embedded PGlite", () => {
       const second = await runCli(["serve"], {
         DATA_DIR: dataDir,
         DATABASE_URL: "",
-        INGEST_API_KEY: "k",
+        INGEST_API_KEY: "k".repeat(24),
+        SECURITYHUB_DRY_RUN: "true",
         PORT: "0",
       });
       expect(second.code).toBe(1);
@@ -199,7 +200,7 @@ describe("shgov serve", () => {
     );
     const badPort = await runCli(["serve"], { PORT: "http" });
     expect(badPort.stderr).toBe(
-      "shgov: invalid environment:\n  PORT: expected a whole number from 0 to 65535\n",
+      "shgov: invalid environment: PORT: expected a whole number from 0 to 65535\n",
     );
   });
 });
