@@ -15,13 +15,14 @@ import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { handleEvents } from "./intake/http-intake.js";
 import type { DbMetricsOptions } from "./metrics/db-metrics.js";
-import { recordIntakeOutcome } from "./metrics/registry.js";
+import { recordIntakeOutcome, recordRedisDataLoss } from "./metrics/registry.js";
 import { createServiceMetrics, metricsRoute } from "./metrics/route.js";
 import { loadPolicyDir } from "./policy/load.js";
 import { runDigestScheduler } from "./queue/digests.js";
 import { BatchingEnqueuer, ProducerQueue } from "./queue/findings-queue.js";
 import { runFindingsWorker } from "./queue/findings-worker.js";
 import { pingRedis, producerConnection, redisAddress, reportOutages, waitUntilReady } from "./queue/redis.js";
+import { RedisDurabilityWatch } from "./queue/redis-durability.js";
 import { runReportScheduler } from "./queue/report-scheduler.js";
 import { runTimerSweeper } from "./queue/timers.js";
 import { startWorkerThread } from "./queue/worker-thread.js";
@@ -233,6 +234,20 @@ export async function startService(
         if (producer.status !== "ready") producer.disconnect();
         return producerQueue.close();
       });
+      // A 202 is as durable as Redis: said at start and in /readyz, and a loss of its data is noticed.
+      const durability = new RedisDurabilityWatch({
+        redis: producer,
+        address: redisAt,
+        prefix: env.QUEUE_PREFIX,
+        queue: () => producerQueue.get(),
+        logger,
+        storeHasFindings: async () =>
+          (await db.query<{ found: boolean }>("SELECT EXISTS (SELECT 1 FROM observations) AS found"))[0]
+            ?.found === true,
+        onLoss: recordRedisDataLoss,
+      });
+      durability.start();
+      closers.push("Redis durability watch", async () => durability.stop());
       const enqueuer = new BatchingEnqueuer(() => producerQueue.get());
       const adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
       const routes: Route[] = [
@@ -242,7 +257,11 @@ export async function startService(
           handler: (request, response) =>
             handleEvents(request, response, {
               apiKey: env.INGEST_API_KEY as string,
-              enqueue: (observations) => enqueuer.enqueue(observations),
+              enqueue: async (observations) => {
+                const jobIds = await enqueuer.enqueue(observations);
+                durability.noteAccepted(observations.length);
+                return jobIds;
+              },
               keepDeadLetter: (letter) => insertDeadLetter(db, letter),
               logger,
               onOutcome: recordIntakeOutcome,
@@ -253,18 +272,25 @@ export async function startService(
           method: "GET",
           path: /^\/readyz$/,
           handler: async (_req, res) => {
-            const checks = await Promise.all([
-              pingRedis(producer, redisAt).then(
-                () => ({ name: "redis", ok: true }),
-                (error: Error) => ({ name: "redis", ok: false, error: error.message }),
-              ),
-              db.ping().then(
-                () => ({ name: "database", ok: true }),
-                (error: Error) => ({ name: "database", ok: false, error: error.message }),
-              ),
+            const [checks, warnings] = await Promise.all([
+              Promise.all([
+                pingRedis(producer, redisAt).then(
+                  () => ({ name: "redis", ok: true }),
+                  (error: Error) => ({ name: "redis", ok: false, error: error.message }),
+                ),
+                db.ping().then(
+                  () => ({ name: "database", ok: true }),
+                  (error: Error) => ({ name: "database", ok: false, error: error.message }),
+                ),
+              ]),
+              // Persistence and eviction warn; a Redis that would lose events still takes them.
+              durability.readinessChecks(),
             ]);
             const ready = checks.every((check) => check.ok);
-            sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
+            sendJson(res, ready ? 200 : 503, {
+              status: ready ? "ready" : "not_ready",
+              checks: [...checks, ...warnings],
+            });
           },
         },
         // Counts only, for the scraper; behind METRICS_TOKEN when it is set.

@@ -49,8 +49,9 @@ export interface PrivateRedis {
 /**
  * Starts a throwaway redis-server (no persistence, noeviction as BullMQ requires) on a port of
  * its own, for the demo and for tests that must stop Redis without touching a shared one.
+ * `extraArgs` come last and win (`--appendonly yes --dir DIR` for one that persists).
  */
-export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
+export async function startPrivateRedis(port?: number, extraArgs: string[] = []): Promise<PrivateRedis> {
   const chosen = port ?? (await freePort());
   const child = spawn(
     "redis-server",
@@ -65,6 +66,7 @@ export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
       "no",
       "--maxmemory-policy",
       "noeviction",
+      ...extraArgs,
     ],
     { stdio: "ignore" },
   );

@@ -34,6 +34,8 @@ interface ProcessMetrics {
   accepted: Counter;
   rejected: Counter<"reason">;
   reportRuns: Counter<"outcome">;
+  redisDataLosses: Counter;
+  findingsLost: Counter;
 }
 
 let processMetrics: ProcessMetrics | null = null;
@@ -66,7 +68,18 @@ function ownMetrics(): ProcessMetrics {
     registers: [registry],
   });
   for (const outcome of REPORT_OUTCOMES) reportRuns.inc({ outcome }, 0);
-  processMetrics = { registry, accepted, rejected, reportRuns };
+  // Every replica with the http role notices the same loss of Redis's data: max, not sum.
+  const redisDataLosses = new Counter({
+    name: "shgov_redis_data_losses_total",
+    help: "Times this process found that Redis had lost the deployment's data (restarted without persistence, flushed, keys evicted), taking with it every event answered 202 and not yet applied. Every replica with the http role notices the same loss: aggregate with max, not sum.",
+    registers: [registry],
+  });
+  const findingsLost = new Counter({
+    name: "shgov_findings_lost_total",
+    help: "Upper bound of the findings answered 202 and lost with Redis's data: those queued when this process last saw Redis with its data, plus those it accepted since. Aggregate with max, not sum.",
+    registers: [registry],
+  });
+  processMetrics = { registry, accepted, rejected, reportRuns, redisDataLosses, findingsLost };
   return processMetrics;
 }
 
@@ -75,6 +88,13 @@ export function recordIntakeOutcome(outcome: IntakeOutcome): void {
   const metrics = ownMetrics();
   if (outcome === "accepted") metrics.accepted.inc();
   else metrics.rejected.inc({ reason: outcome });
+}
+
+/** Counts one loss of Redis's data this process noticed, with its upper bound of the findings lost. */
+export function recordRedisDataLoss(lostAtMost: number): void {
+  const metrics = ownMetrics();
+  metrics.redisDataLosses.inc();
+  metrics.findingsLost.inc(lostAtMost);
 }
 
 /** For the report scheduler: counts one run of this process by its outcome. */

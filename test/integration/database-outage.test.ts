@@ -52,7 +52,7 @@ describe("PostgreSQL away at start, restarted, and its sessions ended", () => {
       SLACK_BOT_TOKEN: "",
     });
     const url = await serve.listening();
-    expect(await readiness(url)).toEqual({ redis: true, database: false });
+    expect(await readiness(url)).toMatchObject({ redis: true, database: false });
     const during = await postEvent(url, asffEvent({ id: "arn:test:db-away-at-start" }, "db-0001"), {
       apiKey: TEST_API_KEY,
     });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { type Env, loadEnv } from "../../src/config/env.js";
 import { deleteQueueKeys as deleteKeysUnder } from "../../src/queue/redis.js";
 import {
@@ -32,6 +32,8 @@ export interface TestServiceOptions {
   workflowsDir?: string;
   env?: Partial<Env>;
   options?: ServiceOptions;
+  /** Silent unless given (a test that reads the service's log lines). */
+  logger?: Logger;
 }
 
 export function uniquePrefix(): string {
@@ -68,7 +70,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const service = await startService(
     env,
     options.roles ?? { http: true, worker: true },
-    pino({ level: "silent" }),
+    options.logger ?? pino({ level: "silent" }),
     options.options ?? {},
   );
   return {
