@@ -14,6 +14,7 @@ import { adminRoutes } from "./http/admin-api.js";
 import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { handleEvents } from "./intake/http-intake.js";
+import { RepeatedFailureLog } from "./log.js";
 import type { DbMetricsOptions } from "./metrics/db-metrics.js";
 import { recordIntakeOutcome, recordRedisDataLoss } from "./metrics/registry.js";
 import { createServiceMetrics, metricsRoute } from "./metrics/route.js";
@@ -249,6 +250,7 @@ export async function startService(
       durability.start();
       closers.push("Redis durability watch", async () => durability.stop());
       const enqueuer = new BatchingEnqueuer(() => producerQueue.get());
+      const queueFailures = new RepeatedFailureLog(logger, "queueing events (POST /events answers 503)");
       const adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
       const routes: Route[] = [
         {
@@ -265,6 +267,7 @@ export async function startService(
               keepDeadLetter: (letter) => insertDeadLetter(db, letter),
               logger,
               onOutcome: recordIntakeOutcome,
+              queueFailures,
             }),
         },
         { method: "GET", path: /^\/healthz$/, handler: (_req, res) => sendJson(res, 200, { status: "ok" }) },

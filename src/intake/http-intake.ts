@@ -17,6 +17,11 @@ export interface IntakeDeps {
   logger: Logger;
   /** Called once per request with how it ended; the seam for metrics. */
   onOutcome?(outcome: IntakeOutcome): void;
+  /**
+   * Where a queue that cannot be written to is said: once per outage, not once per request
+   * (EventBridge retries every event). Logged per request at error level when absent.
+   */
+  queueFailures?: { failed(error: unknown): void; succeeded(): void };
 }
 
 export type IntakeOutcome =
@@ -162,7 +167,8 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
   try {
     jobIds = await deps.enqueue(parsed.observations);
   } catch (error) {
-    deps.logger.error({ err: error }, "queue unavailable; answering 503 so EventBridge retries");
+    if (deps.queueFailures) deps.queueFailures.failed(error);
+    else deps.logger.error({ err: error }, "queue unavailable; answering 503 so EventBridge retries");
     done("queue_unavailable");
     return sendError(
       response,
@@ -173,6 +179,7 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
       RETRY_AFTER,
     );
   }
+  deps.queueFailures?.succeeded();
   done("accepted");
   sendJson(response, 202, {
     accepted: parsed.observations.length,
