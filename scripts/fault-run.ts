@@ -21,11 +21,11 @@ import pg from "pg";
 import { freePort, redisAnswers } from "../src/demo/redis-server.js";
 import { verifyAudit } from "../src/store/audit-verify.js";
 import { openStore } from "../src/store/open.js";
-import { TSX_LOADER } from "../test/support/cli.js";
 import { asffEvent, REPO_ROOT } from "../test/support/events.js";
 import { startFakeSecurityHub } from "../test/support/fake-securityhub.js";
 import { startFakeSlack } from "../test/support/fake-slack.js";
 import { startPrivatePostgres } from "../test/support/private-postgres.js";
+import { startServe } from "../test/support/serve-process.js";
 
 const { values } = parseArgs({
   options: {
@@ -99,53 +99,31 @@ async function main(): Promise<void> {
     securityHub.recordConsoleUpdate(f.id, "arn:aws:sts::111111111111:assumed-role/Admin/jane", "SUPPRESSED");
   }
 
-  const serve = spawn(
-    process.execPath,
-    ["--import", TSX_LOADER, join(REPO_ROOT, "src/cli/main.ts"), "serve"],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: postgres.url,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        INGEST_API_KEY: API_KEY,
-        HOST: "127.0.0.1",
-        PORT: "0",
-        QUEUE_PREFIX: "faultrun",
-        WORKFLOWS_DIR: join(REPO_ROOT, "workflows"),
-        SLACK_BOT_TOKEN: "xoxb-fault-run",
-        SLACK_SIGNING_SECRET: "fault-run-signing-secret",
-        SLACK_API_URL: slack.url,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "AKIDFAKE",
-        AWS_SECRET_ACCESS_KEY: "fake",
-        AWS_ENDPOINT_URL_SECURITYHUB: securityHub.url,
-        AWS_EC2_METADATA_DISABLED: "true",
-        SECURITYHUB_DRY_RUN: "false",
-        WORKER_LOCK_DURATION_MS: "5000",
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let serveOut = "";
-  let serveErr = "";
-  serve.stdout?.on("data", (chunk: Buffer) => {
-    serveOut += chunk.toString();
-  });
-  serve.stderr?.on("data", (chunk: Buffer) => {
-    serveErr += chunk.toString();
+  const serve = startServe({
+    DATABASE_URL: postgres.url,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    INGEST_API_KEY: API_KEY,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    QUEUE_PREFIX: "faultrun",
+    WORKFLOWS_DIR: join(REPO_ROOT, "workflows"),
+    SLACK_BOT_TOKEN: "xoxb-fault-run",
+    SLACK_SIGNING_SECRET: "fault-run-signing-secret",
+    SLACK_API_URL: slack.url,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "AKIDFAKE",
+    AWS_SECRET_ACCESS_KEY: "fake",
+    AWS_ENDPOINT_URL_SECURITYHUB: securityHub.url,
+    AWS_EC2_METADATA_DISABLED: "true",
+    SECURITYHUB_DRY_RUN: "false",
+    WORKER_LOCK_DURATION_MS: "5000",
+    LOG_LEVEL: "warn",
   });
   let exitedDuringRun: number | null = null;
-  serve.once("exit", (code) => {
+  serve.child.once("exit", (code) => {
     exitedDuringRun = code ?? -1;
   });
-  while (!/listening on \S+:(\d+)/.test(serveOut)) {
-    if (exitedDuringRun !== null) throw new Error(`serve exited at start:\n${serveErr}`);
-    await sleep(100);
-  }
-  const port = /listening on \S+:(\d+)/.exec(serveOut)?.[1];
-  const url = `http://127.0.0.1:${port}`;
+  const url = await serve.listening();
   say(`fault-run: serve on ${url}, ${EVENTS} events, concurrency ${CONCURRENCY}`);
 
   // The faults, on a clock of their own while the burst runs.
@@ -300,8 +278,7 @@ async function main(): Promise<void> {
   const unreverted = suppressed.filter((id) => !reverts.has(id)).length;
 
   const processAlive = exitedDuringRun === null;
-  serve.kill("SIGTERM");
-  await new Promise((resolve) => (serve.exitCode !== null ? resolve(null) : serve.once("exit", resolve)));
+  if (processAlive) await serve.signal("SIGTERM");
   redis.kill("SIGKILL");
   await slack.close();
   await securityHub.close();
@@ -346,7 +323,8 @@ async function main(): Promise<void> {
   );
   if (!ok)
     say(
-      `fault-run: FAILED\n${serveErr
+      `fault-run: FAILED\n${serve
+        .stderr()
         .split("\n")
         .filter((l) => /"level":(50|60)/.test(l))
         .slice(-20)
