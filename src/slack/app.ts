@@ -23,25 +23,24 @@ import { sendError } from "../http/respond.js";
 import type { Route } from "../http/server.js";
 import { findCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
-import { registerHome } from "./home.js";
+import { caseLine, listSection, registerHome } from "./home.js";
 import { candidateTeams, TeamMembership, USERGROUP_CACHE_MS } from "./membership.js";
 import {
   ACTION_IDS,
   caseBlocks,
   dateModal,
-  escapeMrkdwn,
   exceptionModal,
   INPUT_ACTION,
-  lateClickNote,
+  lateClick,
+  lateClickPlain,
   MODAL_BLOCKS,
   parseButtonValue,
   parseModalMetadata,
-  refLead,
   rejectModal,
   SECTION_TEXT_MAX,
-  truncate,
   VIEW_IDS,
 } from "./messages.js";
+import { code, type Mrkdwn, md, truncate, truncateMrkdwn } from "./mrkdwn.js";
 
 /** What the listeners need, whichever transport feeds them. */
 export interface SlackListenerOptions {
@@ -197,26 +196,44 @@ function writeAck(response: ServerResponse, body: unknown): void {
   }
 }
 
-type Outcome = { ok: true; team: string; result: InputResult } | { ok: false; refusal: string };
+/**
+ * What an action came to. A refusal is said twice: as mrkdwn for an ephemeral reply (with the
+ * people who decided mentioned) and as plain text for a modal's error, which Slack does not parse.
+ */
+type Outcome =
+  | { ok: true; team: string; result: InputResult }
+  | { ok: false; refusal: Mrkdwn; plain: string };
 
-function confirmation(action: HumanAction["action"], team: string, c: Case | null): string {
-  const title = c ? `"${truncate(c.title, 200)}"` : "the case";
+/** A refusal from the engine or the membership check (plain text), with a late click's note. */
+function refusal(
+  text: string,
+  late: { mrkdwn: Mrkdwn; plain: string } | null,
+  order: "late_first" | "late_last",
+): Outcome {
+  if (!late) return { ok: false, refusal: md`${text}`, plain: text };
+  return order === "late_first"
+    ? { ok: false, refusal: md`${late.mrkdwn} (and ${text})`, plain: `${late.plain} (and ${text})` }
+    : { ok: false, refusal: md`${text}: ${late.mrkdwn}`, plain: `${text}: ${late.plain}` };
+}
+
+function confirmation(action: HumanAction["action"], team: string, c: Case | null): Mrkdwn {
+  const title = c ? md`"${truncate(c.title, 200)}"` : md`the case`;
   switch (action) {
     case "claim":
-      return `You claimed ${title} for team ${team}.`;
+      return md`You claimed ${title} for team ${team}.`;
     case "exception_request":
-      return `Your exception request for ${title} is recorded (team ${team}); the approver team decides.`;
+      return md`Your exception request for ${title} is recorded (team ${team}); the approver team decides.`;
     case "exception_approve":
-      return `You approved the exception for ${title} for team ${team}.`;
+      return md`You approved the exception for ${title} for team ${team}.`;
     case "exception_reject":
-      return `You rejected the exception for ${title} for team ${team}.`;
+      return md`You rejected the exception for ${title} for team ${team}.`;
     case "date_propose":
     case "date_counter":
-      return `Your upgrade date for ${title} is proposed (team ${team}); the other team agrees or counters.`;
+      return md`Your upgrade date for ${title} is proposed (team ${team}); the other team agrees or counters.`;
     case "date_agree":
       return c?.upgrade?.agreed
-        ? `The upgrade date ${c.upgrade.agreed.date} for ${title} is agreed.`
-        : `Team ${team} accepted the proposed date for ${title}.`;
+        ? md`The upgrade date ${c.upgrade.agreed.date} for ${title} is agreed.`
+        : md`Team ${team} accepted the proposed date for ${title}.`;
   }
 }
 
@@ -367,10 +384,12 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
 
   async function act(user: string, caseId: string, action: HumanAction): Promise<Outcome> {
     const c = await loadCase(caseId);
-    if (!c) return { ok: false, refusal: `there is no case ${caseId}` };
+    if (!c) return refusal(`there is no case ${caseId}`, null, "late_last");
     const caseLog = log.child({ caseId: c.id, findingId: c.findingId });
     // A click on a button of an older message, once the question was answered, says who answered it.
-    const late = lateClickNote(action.action, c);
+    const lateMrkdwn = lateClick(action.action, c);
+    const latePlain = lateClickPlain(action.action, c);
+    const late = lateMrkdwn && latePlain !== null ? { mrkdwn: lateMrkdwn, plain: latePlain } : null;
     const acting = await resolveTeam(user, c, action.action);
     if (acting.refusal !== null) {
       caseLog.info(
@@ -385,7 +404,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
         acting.refusal,
         now,
       );
-      return { ok: false, refusal: late ? `${late} (and ${acting.refusal})` : acting.refusal };
+      return refusal(acting.refusal, late, "late_first");
     }
     const result = await applyInput(
       db,
@@ -399,7 +418,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
         { user, team: acting.team, action: action.action, refusal: result.rejection },
         "slack action refused",
       );
-      return { ok: false, refusal: late ? `${result.rejection}: ${late}` : result.rejection };
+      return refusal(result.rejection, late, "late_last");
     }
     caseLog.info(
       { user, team: acting.team, action: action.action, events: result.events.map((e) => e.type) },
@@ -408,7 +427,9 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     return { ok: true, team: acting.team, result };
   }
 
-  async function tell(user: string, channel: string | null, text: string): Promise<void> {
+  /** An ephemeral reply (or a direct message): mrkdwn, so only a Mrkdwn is accepted. */
+  async function tell(user: string, channel: string | null, reply: Mrkdwn): Promise<void> {
+    const text = truncateMrkdwn(reply, SECTION_TEXT_MAX).text;
     try {
       if (channel) await app.client.chat.postEphemeral({ token: botToken, channel, user, text });
       else await app.client.chat.postMessage({ token: botToken, channel: user, text });
@@ -423,7 +444,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       channel,
       outcome.ok
         ? confirmation(action, outcome.team, outcome.result.case)
-        : `:no_entry: Refused: ${outcome.refusal}`,
+        : md`:no_entry: Refused: ${outcome.refusal}`,
     );
   }
 
@@ -448,7 +469,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     } catch (error) {
       // A button's case id is the finding id (one case per finding).
       log.error({ err: error, user, caseId, findingId: caseId }, "slack action failed");
-      await tell(user, channel, "Something went wrong while handling that; try again in a moment.");
+      await tell(user, channel, md`Something went wrong while handling that; try again in a moment.`);
     }
   }
 
@@ -462,7 +483,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action }) => {
       await ack();
       const { user, channel, value } = clicked(body, action);
-      if (!value) return tell(user, channel, "This button carries no case; it cannot be used.");
+      if (!value) return tell(user, channel, md`This button carries no case; it cannot be used.`);
       const humanAction = toAction(value);
       await failSafe(user, channel, value.caseId, async () =>
         report(user, channel, humanAction.action, await act(user, value.caseId, humanAction)),
@@ -488,10 +509,10 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client }) => {
       await ack();
       const { user, channel, value, triggerId } = clicked(body, action);
-      if (!value) return tell(user, channel, "This button carries no case; it cannot be used.");
+      if (!value) return tell(user, channel, md`This button carries no case; it cannot be used.`);
       await failSafe(user, channel, value.caseId, async () => {
         const c = await loadCase(value.caseId);
-        if (!c) return tell(user, channel, `:no_entry: Refused: there is no case ${value.caseId}`);
+        if (!c) return tell(user, channel, md`:no_entry: Refused: there is no case ${value.caseId}`);
         const acting = await resolveTeam(user, c, kind);
         if (acting.refusal !== null) {
           log.info(
@@ -499,7 +520,7 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
             "slack action refused: not in team",
           );
           await recordRefusal(db, policy, c.id, { user, team: "(none)", action: kind }, acting.refusal, now);
-          return tell(user, channel, `:no_entry: Refused: ${acting.refusal}`);
+          return tell(user, channel, md`:no_entry: Refused: ${acting.refusal}`);
         }
         await client.views.open({ trigger_id: triggerId, view: view(c, channel) as never });
       });
@@ -552,9 +573,10 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       });
     }
     if (!outcome.ok) {
+      // A modal's error is plain text (Slack does not parse it): the refusal as it is, cut.
       return ack({
         response_action: "errors",
-        errors: { [errorBlock(outcome.refusal)]: truncate(outcome.refusal, 300) },
+        errors: { [errorBlock(outcome.plain)]: truncate(outcome.plain, 300) },
       });
     }
     await ack();
@@ -630,11 +652,14 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
       if (caseId !== null) {
         const c = await loadCase(caseId);
         if (!c) {
-          return ack({ response_type: "ephemeral", text: `There is no case ${escapeMrkdwn(caseId)}.` });
+          return ack({
+            response_type: "ephemeral",
+            text: truncateMrkdwn(md`There is no case ${truncate(caseId, 200)}.`, SECTION_TEXT_MAX).text,
+          });
         }
         return ack({
           response_type: "ephemeral",
-          text: truncate(`${caseRef(c) ?? c.id}: ${c.title}`, SECTION_TEXT_MAX),
+          text: truncateMrkdwn(md`${caseRef(c) ?? truncate(c.id, 1000)}: ${c.title}`, SECTION_TEXT_MAX).text,
           blocks: caseBlocks(c) as never,
         });
       }
@@ -646,28 +671,19 @@ export function registerSlackListeners(app: App, options: SlackListenerOptions):
         const mine = (await listCases(db, { limit: 1000 })).filter(
           (c) => c.status !== "resolved" && (teams.includes(c.owner) || teams.includes(c.counterpart)),
         );
-        const head = `Open cases of team ${teams.join(", ")} (${mine.length}), by SLA due:`;
-        const lines: string[] = [];
-        let length = head.length;
-        for (const c of mine) {
-          const line = `• ${refLead(c.ref)}${c.slaDueAt ? c.slaDueAt.slice(0, 10) : "no SLA"} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
-          if (length + line.length + 40 > SECTION_TEXT_MAX) {
-            lines.push(`…and ${mine.length - lines.length} more`);
-            break;
-          }
-          lines.push(line);
-          length += line.length + 1;
-        }
-        const text = [head, ...lines].join("\n");
-        return ack({
-          response_type: "ephemeral",
-          text,
-          blocks: [{ type: "section", text: { type: "mrkdwn", text } }],
-        });
+        const head = md`Open cases of team ${teams.join(", ")} (${mine.length}), by SLA due:`;
+        const lines = [
+          head,
+          ...mine.map((c) => caseLine({ ...c, due: c.slaDueAt ? c.slaDueAt.slice(0, 10) : "no SLA" })),
+        ];
+        const section = listSection(lines, "");
+        return ack({ response_type: "ephemeral", text: section.text.text, blocks: [section] });
       }
       return ack({
         response_type: "ephemeral",
-        text: "Usage: `/shgov case <case id>` (a case's summary; SHG-42, 42 or the finding id) or `/shgov mine` (the cases of your teams).",
+        // `<case id>` is a placeholder, not markup: code() escapes it like any other text.
+        text: md`Usage: ${code("/shgov case <case id>")} (a case's summary; SHG-42, 42 or the finding id) or ${code("/shgov mine")} (the cases of your teams).`
+          .text,
       });
     } catch (error) {
       log.error(

@@ -6,7 +6,18 @@ import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
 import { type Database, isoOrNull, type Sql } from "../store/database.js";
 import { classifySlackError, type SlackFailure } from "./dispatcher.js";
-import { consoleUrl, escapeMrkdwn, MAX_BLOCKS, SECTION_TEXT_MAX, truncate } from "./messages.js";
+import { consoleUrl, MAX_BLOCKS, SECTION_TEXT_MAX } from "./messages.js";
+import {
+  code,
+  joinMrkdwn,
+  link,
+  type Mrkdwn,
+  md,
+  mrkdwnText,
+  plainText,
+  truncate,
+  truncateMrkdwn,
+} from "./mrkdwn.js";
 import { ChannelPacer } from "./pacer.js";
 import type { SlackMessage } from "./types.js";
 
@@ -260,7 +271,7 @@ export async function loadDigest(
 export const DIGEST_TITLE = ":bookmark_tabs: Digest";
 
 const day = (stamp: string | null) => (stamp ? stamp.slice(0, 10) : "none");
-const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, SECTION_TEXT_MAX) });
+const mrkdwn = (text: Mrkdwn) => mrkdwnText(text, SECTION_TEXT_MAX);
 
 /** The digest as one Block Kit message to the team's channel. It mentions nobody: it asks for no action now. */
 export function renderDigest(digest: TeamDigest, team: Team, policy: Policy): SlackMessage {
@@ -276,50 +287,54 @@ export function renderDigest(digest: TeamDigest, team: Team, policy: Policy): Sl
     : `opened up to ${formatInstant(digest.coveredUntil)}`;
   const controls = digest.byControl.slice(0, DIGEST_MAX_CONTROLS);
   const moreControls = digest.byControl.length - controls.length;
-  const controlText = [
-    ...controls.map((control) => `\`${escapeMrkdwn(truncate(control.controlId, 100))}\` ${control.count}`),
-    ...(moreControls > 0 ? [`and ${plural(moreControls, "more control")}`] : []),
-  ].join("  ·  ");
+  const controlText = joinMrkdwn(
+    [
+      ...controls.map((control) => md`${code(truncate(control.controlId, 100))} ${control.count}`),
+      ...(moreControls > 0 ? [`and ${plural(moreControls, "more control")}`] : []),
+    ],
+    "  ·  ",
+  );
   const items = digest.oldest.map((item) => {
-    const title = escapeMrkdwn(truncate(item.title.replace(/[|\n]/g, " "), 200));
+    const title = truncate(item.title.replace(/[|\n]/g, " "), 200);
     const resource = item.resourceId
-      ? `\`${escapeMrkdwn(truncate(item.resourceId, 200))}\``
-      : `${item.accountId} / ${item.region}`;
-    return `• *${item.severity}* \`${escapeMrkdwn(item.caseRef)}\` <${consoleUrl({ region: item.region, findingId: item.findingId })}|${title}>\n      ${resource}, ${item.controlId ?? "no control"}, SLA due ${day(item.slaDueAt)}`;
+      ? code(truncate(item.resourceId, 200))
+      : md`${truncate(item.accountId, 100)} / ${truncate(item.region, 100)}`;
+    const consoleLink = link(consoleUrl({ region: item.region, findingId: item.findingId }), title);
+    return md`• *${item.severity}* ${code(item.caseRef)} ${consoleLink}
+      ${resource}, ${truncate(item.controlId ?? "no control", 100)}, SLA due ${day(item.slaDueAt)}`;
   });
   const blocks: Record<string, unknown>[] = [
-    { type: "header", text: { type: "plain_text", text: truncate(`Digest: ${headline}`, 150), emoji: true } },
+    { type: "header", text: plainText(`Digest: ${headline}`, 150) },
     {
       type: "section",
       text: mrkdwn(
-        `${DIGEST_TITLE} for *${escapeMrkdwn(team.name)}*: ${plural(digest.total, "case")} ${window}, still unresolved, each below the per-finding threshold (${threshold}) so not announced one by one.`,
+        md`${DIGEST_TITLE} for *${team.name}*: ${plural(digest.total, "case")} ${window}, still unresolved, each below the per-finding threshold (${threshold}) so not announced one by one.`,
       ),
     },
     {
       type: "section",
-      fields: severities.map(({ severity, count }) => ({ type: "mrkdwn", text: `*${severity}*\n${count}` })),
+      fields: severities.map(({ severity, count }) => mrkdwn(md`*${severity}*\n${count}`)),
     },
-    { type: "section", text: mrkdwn(`*By control*\n${controlText}`) },
+    { type: "section", text: mrkdwn(md`*By control*\n${controlText}`) },
   ];
   if (items.length > 0) {
     const oldestTitle =
-      digest.total > items.length ? `*The ${items.length} oldest*` : `*${plural(items.length, "case")}*`;
-    blocks.push({ type: "section", text: mrkdwn(`${oldestTitle}\n${items.join("\n")}`) });
+      digest.total > items.length ? md`*The ${items.length} oldest*` : md`*${plural(items.length, "case")}*`;
+    blocks.push({ type: "section", text: mrkdwn(md`${oldestTitle}\n${joinMrkdwn(items, "\n")}`) });
   }
   const context = [
     ...(digest.untracked > 0
-      ? [`Also ${plural(digest.untracked, "untracked finding")} (no SLA for its severity), not listed.`]
+      ? [md`Also ${plural(digest.untracked, "untracked finding")} (no SLA for its severity), not listed.`]
       : []),
-    "Open App Home (the app's Home tab) for the full list.",
+    md`Open App Home (the app's Home tab) for the full list.`,
   ];
   blocks.push({ type: "context", elements: context.map((text) => mrkdwn(text)) });
   const counts = severities.map(({ severity, count }) => `${severity} ${count}`).join(", ");
+  // The notification's text is mrkdwn: the team's name is escaped there as in the blocks.
+  const text = md`Digest: ${headline} (${counts}). Open App Home (the app's Home tab) for the full list.`;
   return {
     channel: team.slackChannel,
-    text: truncate(
-      `Digest: ${headline} (${counts}). Open App Home (the app's Home tab) for the full list.`,
-      SECTION_TEXT_MAX,
-    ),
+    text: truncateMrkdwn(text, SECTION_TEXT_MAX).text,
     blocks: blocks.slice(0, MAX_BLOCKS),
   };
 }

@@ -7,7 +7,8 @@ import type { Policy } from "../engine/policy.js";
 import { CASE_STATE_SQL } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import type { TeamMembership } from "./membership.js";
-import { actionButtons, escapeMrkdwn, refLead, SECTION_TEXT_MAX, truncate, when } from "./messages.js";
+import { actionButtons, refLead, SECTION_TEXT_MAX, section, when } from "./messages.js";
+import { code, joinMrkdwn, type Mrkdwn, md, mrkdwnText, plainText, truncate, userMention } from "./mrkdwn.js";
 
 /**
  * The App Home tab: what a person's teams have on their plate. Open cases of their teams by SLA
@@ -30,33 +31,42 @@ export interface HomeInput {
   now: Date;
 }
 
-function section(text: string) {
-  return { type: "section", text: { type: "mrkdwn", text: truncate(text, SECTION_TEXT_MAX) } };
-}
-
+/** A header block: plain text (Slack does not parse it), at most 150 characters. */
 function header(text: string) {
-  return { type: "header", text: { type: "plain_text", text: truncate(text, 150), emoji: true } };
+  return { type: "header", text: plainText(text, 150) };
 }
 
 /** Lines in one section, cut with "…and N more" before the section's limit. */
-function listSection(lines: string[], empty: string) {
-  if (lines.length === 0) return section(`_${empty}_`);
-  const kept: string[] = [];
+export function listSection(lines: Mrkdwn[], empty: string) {
+  if (lines.length === 0) return section(md`_${empty}_`);
+  const kept: Mrkdwn[] = [];
   let length = 0;
   for (const [index, line] of lines.entries()) {
-    if (length + line.length + 40 > SECTION_TEXT_MAX) {
-      kept.push(`…and ${lines.length - index} more`);
+    if (length + line.text.length + 40 > SECTION_TEXT_MAX) {
+      kept.push(md`…and ${lines.length - index} more`);
       break;
     }
     kept.push(line);
-    length += line.length + 1;
+    length += line.text.length + 1;
   }
-  return section(kept.join("\n"));
+  return section(joinMrkdwn(kept, "\n"));
 }
 
-function caseLine(c: Case): string {
-  const due = c.slaDueAt ? when(c.slaDueAt) : "no SLA";
-  return `• ${refLead(caseRef(c))}${due} · ${c.severity} · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.status} · \`${escapeMrkdwn(truncate(c.id, 200))}\``;
+/** One case on a line (App Home, `/shgov mine`): its id, SLA due, severity, control, title, status and finding id. */
+export function caseLine(c: {
+  ref: string | null;
+  due: string;
+  severity: string;
+  controlId: string | null;
+  title: string;
+  status: string;
+  id: string;
+}): Mrkdwn {
+  return md`• ${refLead(c.ref)}${c.due} · ${c.severity} · ${truncate(c.controlId ?? "-", 100)} · ${truncate(c.title, 80)} · ${c.status} · ${code(truncate(c.id, 200))}`;
+}
+
+function openCaseLine(c: Case): Mrkdwn {
+  return caseLine({ ...c, ref: caseRef(c), due: c.slaDueAt ? when(c.slaDueAt) : "no SLA" });
 }
 
 /** The exception requests waiting for one of `teams` to decide. */
@@ -95,42 +105,39 @@ export function homeView(input: HomeInput) {
   const { teams, cases, policy, now } = input;
   const blocks: Record<string, unknown>[] = [header("Security Hub governance")];
   if (teams.length === 0) {
-    blocks.push(section("You are in no team of the policy, so no case is yours to act on."));
+    blocks.push(section(md`You are in no team of the policy, so no case is yours to act on.`));
     return { type: "home" as const, blocks };
   }
   blocks.push({
     type: "context",
     elements: [
-      {
-        type: "mrkdwn",
-        text: `Your teams: ${teams.map(escapeMrkdwn).join(", ")} · as of ${when(now.toISOString())}`,
-      },
+      mrkdwnText(md`Your teams: ${teams.join(", ")} · as of ${when(now.toISOString())}`, SECTION_TEXT_MAX),
     ],
   });
 
   const approvals = approvalsFor(cases, teams, policy);
   blocks.push({ type: "divider" }, header(`Approvals waiting for you (${approvals.length})`));
-  if (approvals.length === 0) blocks.push(section("_No exception request waits for your teams._"));
+  if (approvals.length === 0) blocks.push(section(md`_No exception request waits for your teams._`));
   for (const c of approvals.slice(0, MAX_APPROVALS)) {
     const exception = c.exception;
     if (!exception) continue;
     blocks.push(
       section(
-        `${refLead(caseRef(c))}*${escapeMrkdwn(truncate(c.title, 200))}* (${c.severity}, \`${escapeMrkdwn(truncate(c.id, 200))}\`)\n` +
-          `<@${exception.requester.user}> (${escapeMrkdwn(exception.requester.team)}) requests ${exception.id} until ${when(exception.expiresAt)}: ${escapeMrkdwn(truncate(exception.justification, 1500))}`,
+        md`${refLead(caseRef(c))}*${truncate(c.title, 200)}* (${c.severity}, ${code(truncate(c.id, 200))})
+${userMention(exception.requester.user)} (${exception.requester.team}) requests ${exception.id} until ${when(exception.expiresAt)}: ${truncate(exception.justification, 1500)}`,
       ),
       { type: "actions", elements: actionButtons("exception.requested", c) },
     );
   }
   if (approvals.length > MAX_APPROVALS) {
-    blocks.push(section(`…and ${approvals.length - MAX_APPROVALS} more`));
+    blocks.push(section(md`…and ${approvals.length - MAX_APPROVALS} more`));
   }
 
   const mine = cases.filter(
     (c) => c.resolvedAt === null && (teams.includes(c.owner) || teams.includes(c.counterpart)),
   );
   blocks.push({ type: "divider" }, header(`Open cases of your teams (${mine.length}), by SLA due`));
-  blocks.push(listSection(mine.map(caseLine), "No open case."));
+  blocks.push(listSection(mine.map(openCaseLine), "No open case."));
 
   const dates = upcomingDates(cases, teams, now);
   blocks.push(
@@ -141,7 +148,7 @@ export function homeView(input: HomeInput) {
     listSection(
       dates.map(
         (c) =>
-          `• ${refLead(caseRef(c))}*${c.upgrade?.agreed?.date}* · ${c.controlId ?? "-"} · ${escapeMrkdwn(truncate(c.title, 80))} · ${c.upgrade?.eksVersion ? `EKS ${escapeMrkdwn(c.upgrade.eksVersion)} · ` : ""}\`${escapeMrkdwn(truncate(c.id, 200))}\``,
+          md`• ${refLead(caseRef(c))}*${c.upgrade?.agreed?.date ?? ""}* · ${truncate(c.controlId ?? "-", 100)} · ${truncate(c.title, 80)} · ${c.upgrade?.eksVersion ? md`EKS ${truncate(c.upgrade.eksVersion, 50)} · ` : md``}${code(truncate(c.id, 200))}`,
       ),
       "No agreed upgrade date in the next 30 days.",
     ),

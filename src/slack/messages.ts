@@ -1,13 +1,28 @@
-import type { Case } from "../engine/case.js";
+import type { Actor, Case } from "../engine/case.js";
 import { caseRef } from "../engine/case-ref.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
+import {
+  code,
+  joinMrkdwn,
+  type Mrkdwn,
+  md,
+  mrkdwnText,
+  plainText,
+  truncate,
+  truncateMrkdwn,
+  usergroupMention,
+  userMention,
+} from "./mrkdwn.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
 /**
  * Block Kit for the Slack side: notification messages with the buttons that move a case, the
  * modals those buttons open, and the case summaries of `/shgov`. Pure: no I/O, time is an argument.
+ * Every mrkdwn text is a `Mrkdwn` built with md`…` (./mrkdwn.ts): values from findings, people and
+ * the policy are escaped where they are interpolated, and the engine's notification texts, plain
+ * text by contract, are escaped when rendered.
  */
 
 export const ACTION_IDS = {
@@ -89,22 +104,12 @@ export function parseModalMetadata(text: string | undefined): ModalMetadata | nu
   }
 }
 
-/** Slack mrkdwn needs &, < and > escaped in text people or findings wrote. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max - 1)}…`;
-}
-
 /**
  * The start of a Slack line about a case: its id for people as code (`SHG-42`, what `/shgov case`
  * and the CLI take) and a separator; nothing when the case has no number.
  */
-export function refLead(ref: string | null): string {
-  return ref ? `\`${escapeMrkdwn(ref)}\` · ` : "";
+export function refLead(ref: string | null): Mrkdwn {
+  return ref ? md`${code(ref)} · ` : md``;
 }
 
 /** The Security Hub console, filtered on this finding's id (the console expects the value encoded twice). */
@@ -114,15 +119,15 @@ export function consoleUrl(c: Pick<Case, "region" | "findingId">): string {
   return `https://console.aws.amazon.com/securityhub/home?region=${encodeURIComponent(region)}#/findings?search=Id%3D%255Coperator%255C%253AEQUALS%255C%253A${id}`;
 }
 
-function mrkdwn(text: string, max = SECTION_TEXT_MAX) {
-  return { type: "mrkdwn", text: truncate(text, max) };
+function mrkdwn(text: Mrkdwn, max = SECTION_TEXT_MAX) {
+  return mrkdwnText(text, max);
 }
 
 function plain(text: string, max: number) {
-  return { type: "plain_text", text: truncate(text, max), emoji: true };
+  return plainText(text, max);
 }
 
-function section(text: string) {
+export function section(text: Mrkdwn) {
   return { type: "section", text: mrkdwn(text) };
 }
 
@@ -212,8 +217,13 @@ export function when(iso: string): string {
   return formatInstant(iso);
 }
 
-function actors(list: { user: string; team: string }[]): string {
-  return list.map((a) => `<@${a.user}> (${escapeMrkdwn(a.team)})`).join(" and ");
+/** "<@U1> (platform)": a person who acted, mentioned when they are a Slack user. */
+function actor(a: Actor): Mrkdwn {
+  return md`${userMention(a.user)} (${a.team})`;
+}
+
+function actors(list: Actor[]): Mrkdwn {
+  return joinMrkdwn(list.map(actor), " and ");
 }
 
 /**
@@ -221,7 +231,7 @@ function actors(list: { user: string; team: string }[]): string {
  * exception it asked to decide was decided (or lapsed), the date it proposed was agreed. Null while
  * the question is still open (its buttons still mean something). Read from the case as it is now.
  */
-export function supersededOutcome(topic: NotifyTopic, c: Case | null): string | null {
+export function outcomeOf(topic: NotifyTopic, c: Case | null): Mrkdwn | null {
   if (!c) return null;
   if (topic === "exception.requested") {
     const exception = c.exception;
@@ -231,60 +241,94 @@ export function supersededOutcome(topic: NotifyTopic, c: Case | null): string | 
   if (topic === "date.proposed") {
     const upgrade = c.upgrade;
     if (!upgrade?.agreed || upgrade.proposal) return null;
-    return `:handshake: Upgrade date ${upgrade.agreed.date} agreed by ${actors(upgrade.agreed.by)} at ${when(upgrade.agreed.at)}`;
+    return md`:handshake: Upgrade date ${upgrade.agreed.date} agreed by ${actors(upgrade.agreed.by)} at ${when(upgrade.agreed.at)}`;
   }
   return null;
 }
 
-function exceptionOutcome(exception: NonNullable<Case["exception"]>): string {
-  const by = exception.decidedBy
-    ? `<@${exception.decidedBy.user}> (${escapeMrkdwn(exception.decidedBy.team)})`
-    : null;
-  const at = exception.decidedAt ? ` at ${when(exception.decidedAt)}` : "";
+/** outcomeOf as the mrkdwn string the Slack dispatcher puts in a message (escaped like every other). */
+export function supersededOutcome(topic: NotifyTopic, c: Case | null): string | null {
+  return outcomeOf(topic, c)?.text ?? null;
+}
+
+function exceptionOutcome(exception: NonNullable<Case["exception"]>): Mrkdwn {
+  const by = exception.decidedBy ? actor(exception.decidedBy) : md`the approver team`;
+  const at = exception.decidedAt ? md` at ${when(exception.decidedAt)}` : md``;
   switch (exception.status) {
     case "approved":
-      return `:white_check_mark: Exception ${exception.id} approved by ${by ?? "the approver team"}${at}, until ${when(exception.expiresAt)}`;
+      return md`:white_check_mark: Exception ${exception.id} approved by ${by}${at}, until ${when(exception.expiresAt)}`;
     case "rejected":
-      return `:x: Exception ${exception.id} rejected by ${by ?? "the approver team"}${at}${exception.decisionReason ? `: ${escapeMrkdwn(truncate(exception.decisionReason, 500))}` : ""}`;
+      return md`:x: Exception ${exception.id} rejected by ${by}${at}${exception.decisionReason ? md`: ${truncate(exception.decisionReason, 500)}` : md``}`;
     case "expired":
-      return by
-        ? `:hourglass: Exception ${exception.id} approved by ${by}${at}; expired at ${when(exception.expiresAt)}`
-        : `:hourglass: Exception request ${exception.id} lapsed: nobody decided before ${when(exception.expiresAt)}`;
+      return exception.decidedBy
+        ? md`:hourglass: Exception ${exception.id} approved by ${by}${at}; expired at ${when(exception.expiresAt)}`
+        : md`:hourglass: Exception request ${exception.id} lapsed: nobody decided before ${when(exception.expiresAt)}`;
     default:
-      return `Exception ${exception.id} is waiting for a decision`;
+      return md`Exception ${exception.id} is waiting for a decision`;
   }
 }
 
-/**
- * Why a click on a button of an older message came too late, with who decided and when, or null
- * when the case gives no such reason: appended to the engine's refusal.
- */
-export function lateClickNote(action: string, c: Case | null): string | null {
+/** A late click's note as parts: text, and the people who decided (a mention in mrkdwn, an id in plain text). */
+type NotePart = string | Actor;
+
+function lateClickParts(action: string, c: Case | null): NotePart[] | null {
   if (!c) return null;
   if (action === "exception_approve" || action === "exception_reject") {
     const exception = c.exception;
     if (!exception || exception.status === "requested") return null;
-    const by = exception.decidedBy
-      ? `<@${exception.decidedBy.user}> (team ${exception.decidedBy.team})`
-      : null;
+    const by: NotePart[] = exception.decidedBy ? [exception.decidedBy] : ["the approver team"];
     const at = exception.decidedAt ? ` at ${when(exception.decidedAt)}` : "";
     switch (exception.status) {
       case "approved":
-        return `exception ${exception.id} was already approved by ${by ?? "the approver team"}${at}`;
+        return [`exception ${exception.id} was already approved by `, ...by, at];
       case "rejected":
-        return `exception ${exception.id} was already rejected by ${by ?? "the approver team"}${at}`;
+        return [`exception ${exception.id} was already rejected by `, ...by, at];
       case "expired":
-        return by
-          ? `exception ${exception.id} was approved by ${by}${at} and expired at ${when(exception.expiresAt)}`
-          : `exception request ${exception.id} lapsed at ${when(exception.expiresAt)}: nobody decided it in time`;
+        return exception.decidedBy
+          ? [
+              `exception ${exception.id} was approved by `,
+              ...by,
+              `${at} and expired at ${when(exception.expiresAt)}`,
+            ]
+          : [
+              `exception request ${exception.id} lapsed at ${when(exception.expiresAt)}: nobody decided it in time`,
+            ];
     }
   }
   if (action === "date_agree") {
     const agreed = c.upgrade?.agreed;
     if (!agreed || c.upgrade?.proposal) return null;
-    return `the upgrade date ${agreed.date} was already agreed by ${agreed.by.map((a) => `<@${a.user}> (team ${a.team})`).join(" and ")} at ${when(agreed.at)}`;
+    const by = agreed.by.flatMap((a, index): NotePart[] => (index === 0 ? [a] : [" and ", a]));
+    return [`the upgrade date ${agreed.date} was already agreed by `, ...by, ` at ${when(agreed.at)}`];
   }
   return null;
+}
+
+/**
+ * Why a click on a button of an older message came too late, with who decided and when, or null
+ * when the case gives no such reason: appended to the engine's refusal in the ephemeral reply.
+ */
+export function lateClick(action: string, c: Case | null): Mrkdwn | null {
+  const parts = lateClickParts(action, c);
+  if (!parts) return null;
+  return joinMrkdwn(
+    parts.map((part) =>
+      typeof part === "string" ? part : md`${userMention(part.user)} (team ${part.team})`,
+    ),
+    "",
+  );
+}
+
+/** lateClick as its mrkdwn string. */
+export function lateClickNote(action: string, c: Case | null): string | null {
+  return lateClick(action, c)?.text ?? null;
+}
+
+/** lateClick as plain text, for a modal's error (which Slack does not parse). */
+export function lateClickPlain(action: string, c: Case | null): string | null {
+  const parts = lateClickParts(action, c);
+  if (!parts) return null;
+  return parts.map((part) => (typeof part === "string" ? part : `${part.user} (team ${part.team})`)).join("");
 }
 
 function consoleButton(c: Case) {
@@ -308,19 +352,23 @@ function dueText(c: Case): string {
 
 /** The facts of a case as section fields (at most 10, each within the field limit). */
 export function caseFields(c: Case): { type: string; text: string }[] {
-  const resource = c.resourceId ? `${c.resourceType ?? "resource"} \`${c.resourceId}\`` : "none";
+  const resource = c.resourceId
+    ? md`${truncate(c.resourceType ?? "resource", 200)} ${code(truncate(c.resourceId, 1000))}`
+    : md`none`;
   const fields = [
-    `*Control*\n${c.controlId ?? "none"}`,
-    `*Severity*\n${c.severity}`,
-    `*Account / region*\n${c.accountId} / ${c.region}`,
-    `*Resource*\n${escapeMrkdwn(resource)}`,
-    `*Owner*\n${escapeMrkdwn(c.owner)}${c.assignee ? ` (claimed by <@${c.assignee.user}>)` : ""}`,
-    `*Counterpart*\n${escapeMrkdwn(c.counterpart)}`,
-    `*SLA due*\n${dueText(c)}`,
-    `*Status*\n${c.status}${c.escalationLevel > 0 ? ` (escalation level ${c.escalationLevel})` : ""}`,
+    md`*Control*\n${truncate(c.controlId ?? "none", 500)}`,
+    md`*Severity*\n${c.severity}`,
+    md`*Account / region*\n${truncate(c.accountId, 500)} / ${truncate(c.region, 500)}`,
+    md`*Resource*\n${resource}`,
+    md`*Owner*\n${c.owner}${c.assignee ? md` (claimed by ${userMention(c.assignee.user)})` : md``}`,
+    md`*Counterpart*\n${c.counterpart}`,
+    md`*SLA due*\n${dueText(c)}`,
+    md`*Status*\n${c.status}${c.escalationLevel > 0 ? ` (escalation level ${c.escalationLevel})` : ""}`,
   ];
   if (c.exception) {
-    fields.push(`*Exception*\n${c.exception.id} ${c.exception.status}, until ${day(c.exception.expiresAt)}`);
+    fields.push(
+      md`*Exception*\n${c.exception.id} ${c.exception.status}, until ${day(c.exception.expiresAt)}`,
+    );
   }
   if (c.upgrade) {
     const upgrade = c.upgrade;
@@ -329,33 +377,34 @@ export function caseFields(c: Case): { type: string; text: string }[] {
       : upgrade.proposal
         ? `proposed: ${upgrade.proposal.date}`
         : "to be agreed";
-    fields.push(`*Upgrade date*\n${state}; before ${day(upgrade.deadline)}`);
+    fields.push(md`*Upgrade date*\n${state}; before ${day(upgrade.deadline)}`);
   }
   return fields.slice(0, 10).map((text) => mrkdwn(text, FIELD_TEXT_MAX));
 }
 
 /** "Case `SHG-42` · finding `arn…`", or "Case `arn…`" when the case has no number. */
-function caseLabel(c: Pick<Case, "id" | "number">): string {
+function caseLabel(c: Pick<Case, "id" | "number">): Mrkdwn {
   const ref = caseRef(c);
-  const finding = `\`${escapeMrkdwn(truncate(c.id, 1000))}\``;
-  return ref ? `Case \`${ref}\` · finding ${finding}` : `Case ${finding}`;
+  const finding = code(truncate(c.id, 1000));
+  return ref ? md`Case ${code(ref)} · finding ${finding}` : md`Case ${finding}`;
 }
 
 /** The case as blocks: title, facts and id. */
 export function caseBlocks(c: Case): Record<string, unknown>[] {
   return [
-    section(`*${escapeMrkdwn(truncate(c.title, 500))}*`),
+    section(md`*${truncate(c.title, 500)}*`),
     { type: "section", fields: caseFields(c) },
     { type: "context", elements: [mrkdwn(caseLabel(c))] },
   ];
 }
 
-function mentions(team: Team | undefined, mentionLeads: boolean): string {
-  if (!team) return "";
-  const parts: string[] = [];
-  if (team.slackUsergroup) parts.push(`<!subteam^${team.slackUsergroup}>`);
-  if (mentionLeads) parts.push(...team.leads.map((lead) => `<@${lead}>`));
-  return parts.join(" ");
+/** The team's configured user group and, when asked, its leads: the bot's own mentions. */
+function mentions(team: Team | undefined, mentionLeads: boolean): Mrkdwn | null {
+  if (!team) return null;
+  const parts: Mrkdwn[] = [];
+  if (team.slackUsergroup) parts.push(usergroupMention(team.slackUsergroup));
+  if (mentionLeads) parts.push(...team.leads.map(userMention));
+  return parts.length > 0 ? joinMrkdwn(parts, " ") : null;
 }
 
 const TOPIC_TITLES: Record<NotifyTopic, string> = {
@@ -386,12 +435,13 @@ export const renderNotification: RenderNotification = (
     const team = policy.teams[name];
     if (!team) continue;
     const mention = mentions(team, effect.mentionLeads);
-    const head = `${TOPIC_TITLES[effect.topic]}${mention ? ` ${mention}` : ""}`;
-    const body = escapeMrkdwn(effect.text);
+    const head = md`${TOPIC_TITLES[effect.topic]}${mention ? md` ${mention}` : md``}`;
+    // The engine's text is plain text by contract: escaped here, where it becomes mrkdwn.
+    const body = md`${effect.text}`;
     const blocks: Record<string, unknown>[] = [
-      section(`${head}\n${truncate(body, SECTION_TEXT_MAX - head.length - 1)}`),
+      section(md`${head}\n${truncateMrkdwn(body, SECTION_TEXT_MAX - head.text.length - 1)}`),
     ];
-    const outcome = supersededOutcome(effect.topic, current);
+    const outcome = outcomeOf(effect.topic, current);
     if (current && outcome !== null) {
       // The question this message asked is answered: it shows the answer, and no buttons.
       blocks.push(...caseBlocks(current));
@@ -405,15 +455,14 @@ export const renderNotification: RenderNotification = (
     } else {
       blocks.push({
         type: "context",
-        elements: [mrkdwn(`Case \`${escapeMrkdwn(truncate(effect.caseId, 1000))}\` no longer exists`)],
+        elements: [mrkdwn(md`Case ${code(truncate(effect.caseId, 1000))} no longer exists`)],
       });
     }
+    // The notification's text is mrkdwn too (and what a phone shows): escaped like the blocks.
+    const text = md`${mention ? md`${mention} ` : md``}${effect.text}${outcome !== null ? md`\n${outcome}` : md``}`;
     messages.push({
       channel: team.slackChannel,
-      text: truncate(
-        `${mention ? `${mention} ` : ""}${effect.text}${outcome !== null ? `\n${outcome}` : ""}`,
-        SECTION_TEXT_MAX,
-      ),
+      text: truncateMrkdwn(text, SECTION_TEXT_MAX).text,
       blocks: blocks.slice(0, MAX_BLOCKS),
     });
   }
@@ -466,8 +515,8 @@ function textInput(
 }
 
 /** The case a modal is about: its id for people when known, else the finding id. */
-function modalCase(caseId: string, ref: string | null): string {
-  return `\`${escapeMrkdwn(ref ?? truncate(caseId, 1000))}\``;
+function modalCase(caseId: string, ref: string | null): Mrkdwn {
+  return code(ref ?? truncate(caseId, 1000));
 }
 
 /** Request an exception: justification, expiry within the policy's maximum, compensating controls. */
@@ -484,7 +533,7 @@ export function exceptionModal(
   const initial = [suggested, latest].sort()[0] ?? latest;
   const maxDays = Math.floor(maxDurationMs / DAY_MS);
   return modal(VIEW_IDS.exception, "Request an exception", "Request", { caseId, channel }, [
-    section(`Case ${modalCase(caseId, ref)}. The approver team decides; your own team cannot.`),
+    section(md`Case ${modalCase(caseId, ref)}. The approver team decides; your own team cannot.`),
     textInput(MODAL_BLOCKS.justification, "Justification", {
       multiline: true,
       maxLength: JUSTIFICATION_MAX,
@@ -527,7 +576,7 @@ export function dateModal(
     ? `The date must be before ${deadline.slice(0, 10)}, the deadline of this case. The other team agrees or counters.`
     : "Nothing limits the date but it must be in the future. The other team agrees or counters.";
   return modal(VIEW_IDS.date, "Propose upgrade date", "Propose", { caseId, channel }, [
-    section(`Case ${modalCase(caseId, ref)}`),
+    section(md`Case ${modalCase(caseId, ref)}`),
     {
       type: "input",
       block_id: MODAL_BLOCKS.date,
@@ -546,7 +595,7 @@ export function dateModal(
 /** Reject the pending exception, with a reason for the audit log. */
 export function rejectModal(caseId: string, channel: string | null = null, ref: string | null = null) {
   return modal(VIEW_IDS.reject, "Reject the exception", "Reject", { caseId, channel }, [
-    section(`Case ${modalCase(caseId, ref)}`),
+    section(md`Case ${modalCase(caseId, ref)}`),
     textInput(MODAL_BLOCKS.reason, "Reason", { multiline: true, maxLength: 1000 }),
   ]);
 }

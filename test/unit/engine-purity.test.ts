@@ -23,6 +23,8 @@ function engineViolations(file: string, source: string): string[] {
     [/\bprocess\./, "touches the process"],
     [/\brequire\s*\(/, "uses require"],
     [/\b(fetch|setTimeout|setInterval|setImmediate)\s*\(/, "does I/O or schedules work"],
+    // Notification texts are plain text: the Slack adapter escapes them and adds its own mentions.
+    [/<[@!#]/, "writes Slack markup (<@…>, <!…>, <#…>): the Slack adapter formats and escapes texts"],
   ];
   for (const [pattern, what] of forbidden) if (pattern.test(source)) problems.push(`${file} ${what}`);
   return problems;
@@ -45,6 +47,7 @@ describe("the engine's purity check", () => {
       'import { Queue } from "bullmq";',
       "const at = new Date();",
       "const t = Date.now();",
+      'const text = "<@U0ALICE> approved";',
     ];
     for (const line of bad) expect(engineViolations("x.ts", line)).not.toEqual([]);
     expect(
