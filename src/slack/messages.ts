@@ -3,6 +3,7 @@ import { caseRef } from "../engine/case-ref.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
+import { upgradeDeadlineText } from "../engine/upgrade-dates.js";
 import {
   code,
   joinMrkdwn,
@@ -377,7 +378,9 @@ export function caseFields(c: Case): { type: string; text: string }[] {
       : upgrade.proposal
         ? `proposed: ${upgrade.proposal.date}`
         : "to be agreed";
-    fields.push(md`*Upgrade date*\n${state}; before ${day(upgrade.deadline)}`);
+    // The engine's one phrase for the deadline: "before 2027-03-27 (EKS 1.35 end of standard
+    // support)", or why none is left.
+    fields.push(md`*Upgrade date*\n${state}; ${upgradeDeadlineText(upgrade)}`);
   }
   return fields.slice(0, 10).map((text) => mrkdwn(text, FIELD_TEXT_MAX));
 }
