@@ -6,7 +6,7 @@ import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy } from "../engine/policy.js";
 import { outboxBackoffMs } from "../securityhub/dispatcher.js";
 import { loadCases } from "../store/cases.js";
-import type { Database } from "../store/database.js";
+import { type Database, iso, type Sql } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
 import {
   exceptionEvents,
@@ -18,7 +18,7 @@ import {
   slackMessagesToUpdate,
 } from "../store/slack-messages.js";
 import { supersededOutcome } from "./messages.js";
-import { ChannelPacer } from "./pacer.js";
+import { ChannelPacer, type ChannelTurn, ChannelTurns } from "./pacer.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
 const KINDS: OutboxRow["kind"][] = ["notify"];
@@ -112,6 +112,61 @@ export function classifySlackError(error: unknown): SlackFailure {
 
 type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date };
 
+/** One taken row in a round: its messages (or why they could not be rendered) and its turns. */
+interface Delivery {
+  row: OutboxRow;
+  effect: NotifyEffect;
+  current: Case | null;
+  messages: SlackMessage[] | { error: unknown };
+  /** Channels it reached in earlier attempts. */
+  posted: Set<string>;
+  /** Channels it has still to reach in this round (neither posted nor failed for good). */
+  pending: Set<string>;
+  /** Its turn at each channel of `pending`, reserved in outbox id order. */
+  turns: Map<string, ChannelTurn>;
+}
+
+/** Until when the later rows of a case, or with a message for a channel, are put back. */
+interface Waits {
+  cases: Map<string, Date>;
+  channels: Map<string, Date>;
+}
+
+/** A row not delivered (yet): the later rows of its case and of the channels it has still to reach follow it. */
+function hold(waits: Waits, delivery: Delivery, at: Date): void {
+  const later = (previous: Date | undefined) => (previous && previous > at ? previous : at);
+  waits.cases.set(delivery.row.caseId, later(waits.cases.get(delivery.row.caseId)));
+  for (const channel of delivery.pending) waits.channels.set(channel, later(waits.channels.get(channel)));
+}
+
+/**
+ * The pending rows older than the newest row taken that were not taken themselves: put back for a
+ * retry that is not due yet, or still leased by a dispatcher that died.
+ */
+async function earlierPendingRows(db: Sql, taken: OutboxRow[]): Promise<OutboxRow[]> {
+  const ids = taken.map((row) => row.id); // sorted by id (claimOutbox)
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT id, key, case_id, kind, payload, status, attempts, available_at, created_at, last_error
+       FROM outbox
+      WHERE status = 'pending' AND kind = ANY($1::text[]) AND id < $2::bigint AND NOT (id = ANY($3::bigint[]))
+      ORDER BY id`,
+    [KINDS, ids.at(-1), ids],
+  );
+  return rows.map((row) => ({
+    id: String(row.id),
+    key: String(row.key),
+    caseId: String(row.case_id),
+    kind: row.kind as OutboxRow["kind"],
+    payload: row.payload as OutboxRow["payload"],
+    status: "pending",
+    attempts: Number(row.attempts),
+    availableAt: iso(row.available_at),
+    createdAt: iso(row.created_at),
+    doneAt: null,
+    lastError: (row.last_error as string | null) ?? null,
+  }));
+}
+
 /**
  * Delivers the outbox's notify effects to Slack. Each row is rendered against the case as it is
  * now, into one message per channel; each message is posted with chat.postMessage and recorded in
@@ -122,6 +177,11 @@ type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date };
  * (channel_not_found, not_in_channel, invalid_auth, ...) close the row `failed` with the error,
  * logged at error level: a notification that cannot be posted is not an engine input. A row is
  * closed `done` once every one of its messages is posted. No transaction is held while waiting.
+ * Messages to one channel leave in outbox id order (the order the engine decided them), one at a
+ * time: each message's turn at its channel is reserved before the round posts anything, a post
+ * waits for the earlier turns there to be answered, and a row put back (429, 5xx, stop, an
+ * earlier row of its case waiting) puts back the later rows of its case and of each channel it
+ * had still to reach, in this round and in later ones (earlierPendingRows).
  * A decision's notification (exception approved/rejected/expired, date agreed) also updates the
  * earlier messages whose buttons it made pointless (see updateEarlier).
  */
@@ -154,40 +214,72 @@ export class SlackDispatcher {
       claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 20, this.options.leaseMs ?? 120_000),
     );
     if (rows.length === 0) return 0;
-    const cases = await loadCases(db, [...new Set(rows.map((row) => row.caseId))]);
+    // Older rows still pending but not taken (waiting for a retry, or leased by a dispatcher that
+    // died) go before the rows taken now that share a case or a channel with them.
+    const earlier = await earlierPendingRows(db, rows);
+    const cases = await loadCases(db, [...new Set([...rows, ...earlier].map((row) => row.caseId))]);
     const posted = new Map<string, Set<string>>();
     for (const message of await postedSlackMessages(
       db,
-      rows.map((row) => row.id),
+      [...rows, ...earlier].map((row) => row.id),
     )) {
       const channels = posted.get(message.outboxId) ?? new Set<string>();
       channels.add(message.channel);
       posted.set(message.outboxId, channels);
     }
-    // The rows of one case go in order (a deferred row defers the later ones); cases run side by
-    // side, so one channel's pacing does not hold back the others.
-    const byCase = new Map<string, OutboxRow[]>();
-    for (const row of rows) byCase.set(row.caseId, [...(byCase.get(row.caseId) ?? []), row]);
+    const plan = (row: OutboxRow) =>
+      this.plan(row, cases.get(row.caseId)?.state ?? null, posted.get(row.id) ?? new Set());
+    const waits: Waits = { cases: new Map(), channels: new Map() };
+    for (const row of earlier) hold(waits, plan(row), new Date(row.availableAt));
+    // Every message's turn at its channel is reserved now, in outbox id order (rows come sorted
+    // by id), before anything is posted: a row that reaches its channels sooner than an earlier
+    // row (fewer channels before it, a quicker answer) still waits for that row's post there.
+    const turns = new ChannelTurns();
+    const deliveries = rows.map(plan);
+    for (const delivery of deliveries)
+      for (const channel of delivery.pending) delivery.turns.set(channel, turns.reserve(channel));
+    // The rows of one case go in order; cases run side by side, so a channel's pacing holds back
+    // only the rows that have a message for that channel at a later turn.
+    const byCase = new Map<string, Delivery[]>();
+    for (const delivery of deliveries)
+      byCase.set(delivery.row.caseId, [...(byCase.get(delivery.row.caseId) ?? []), delivery]);
     const results = await Promise.allSettled(
-      [...byCase.values()].map(async (caseRows) => {
-        let deferredUntil: Date | null = null;
-        for (const row of caseRows) {
-          if (deferredUntil) {
-            await this.retry(row, deferredUntil, "waiting for an earlier notification of the case");
-            continue;
+      [...byCase.values()].map(async (caseDeliveries) => {
+        for (const delivery of caseDeliveries) {
+          try {
+            const outcome = await this.deliver(delivery, waits);
+            // Put back: the later rows of its case and of the channels it has not reached follow it.
+            if (outcome.kind === "retry") hold(waits, delivery, outcome.at);
+          } catch (error) {
+            // Left leased: it is offered again when the lease runs out, and the others wait for it.
+            hold(waits, delivery, new Date(delivery.row.availableAt));
+            throw error;
+          } finally {
+            for (const turn of delivery.turns.values()) turn.end();
           }
-          const outcome = await this.deliver(
-            row,
-            cases.get(row.caseId)?.state ?? null,
-            posted.get(row.id) ?? new Set(),
-          );
-          if (outcome.kind === "retry") deferredUntil = outcome.at;
         }
       }),
     );
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
     return rows.length;
+  }
+
+  /** A row's messages rendered against the case as it is now, and the channels it has still to reach. */
+  private plan(row: OutboxRow, current: Case | null, posted: Set<string>): Delivery {
+    const effect = row.payload as NotifyEffect;
+    let messages: SlackMessage[] | { error: unknown };
+    try {
+      messages = uniqueByChannel(this.options.render(effect, current, this.options.policy));
+    } catch (error) {
+      messages = { error };
+    }
+    const pending = new Set(
+      Array.isArray(messages)
+        ? messages.map((message) => message.channel).filter((channel) => !posted.has(channel))
+        : [],
+    );
+    return { row, effect, current, messages, posted, pending, turns: new Map() };
   }
 
   /** Runs until no due row is left (for tests and the demo). */
@@ -204,13 +296,16 @@ export class SlackDispatcher {
     return this.loop.stop(() => this.stopping.abort());
   }
 
-  private async deliver(row: OutboxRow, current: Case | null, posted: Set<string>): Promise<RowOutcome> {
-    const effect = row.payload as NotifyEffect;
+  private async deliver(delivery: Delivery, waits: Waits): Promise<RowOutcome> {
+    const { row, effect, current, messages, posted, pending } = delivery;
+    const caseWait = waits.cases.get(row.caseId);
+    if (caseWait) {
+      await this.retry(row, caseWait, "waiting for an earlier notification of the case");
+      return { kind: "retry", at: caseWait };
+    }
     const logger = caseLogger(this.options.logger, effect, current);
-    let messages: SlackMessage[];
-    try {
-      messages = uniqueByChannel(this.options.render(effect, current, this.options.policy));
-    } catch (error) {
+    if (!Array.isArray(messages)) {
+      const { error } = messages;
       const message = `rendering failed: ${error instanceof Error ? error.message : String(error)}`;
       logger.error({ topic: effect.topic, err: error }, "Slack notification failed for good");
       await this.finish(row, "failed", message);
@@ -219,6 +314,14 @@ export class SlackDispatcher {
     const permanent: string[] = [];
     for (const message of messages) {
       if (posted.has(message.channel)) continue;
+      const turn = delivery.turns.get(message.channel);
+      await turn?.ready;
+      // An earlier row with a message for this channel was put back: this one goes after it.
+      const channelWait = waits.channels.get(message.channel);
+      if (channelWait) {
+        await this.retry(row, channelWait, `waiting for an earlier notification to ${message.channel}`);
+        return { kind: "retry", at: channelWait };
+      }
       await this.pacer.take(message.channel, () => this.loop.stopped);
       if (this.loop.stopped) {
         const at = this.now();
@@ -258,8 +361,13 @@ export class SlackDispatcher {
           "Slack post failed for good",
         );
         permanent.push(`${message.channel}: ${failure.message}`);
+        pending.delete(message.channel);
+        turn?.end();
         continue;
       }
+      // Answered: the message is in the channel, and the next row's post to it may go.
+      pending.delete(message.channel);
+      turn?.end();
       // Recorded at once, in a transaction of its own: a crash from here on does not post it again.
       await this.options.db.transaction((tx) =>
         recordSlackMessage(tx, {

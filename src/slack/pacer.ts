@@ -57,3 +57,36 @@ export class ChannelPacer {
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** One sender's place in a channel's order (see ChannelTurns). */
+export interface ChannelTurn {
+  /** Resolves once every turn reserved before this one at the channel has ended. */
+  readonly ready: Promise<void>;
+  /** Ends the turn: posted and answered, or given up. Ending it again does nothing. */
+  end(): void;
+}
+
+/**
+ * The order of posts to each channel, decided before anyone posts: turns are reserved up front,
+ * and each is ready only once the turns reserved before it at that channel have ended. A sender
+ * ends its turn when its post has been answered (so two posts to one channel are never in flight
+ * together, and Slack receives them in the reserved order), or when it gives the channel up. How
+ * the senders' other work interleaves (posts to other channels first, database writes, slow
+ * answers) cannot change the order; a turn left unended holds its channel, so end every turn.
+ */
+export class ChannelTurns {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  reserve(channel: string): ChannelTurn {
+    const ready = this.tails.get(channel) ?? Promise.resolve();
+    let end: () => void = () => {};
+    const over = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    this.tails.set(
+      channel,
+      ready.then(() => over),
+    );
+    return { ready, end: () => end() };
+  }
+}

@@ -1,3 +1,4 @@
+import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyInput } from "../../src/app/apply-input.js";
@@ -38,6 +39,9 @@ let db: Database;
 let cleanup: (() => Promise<void>) | undefined;
 let fake: FakeSlack;
 
+/** Posts to a channel that started while an earlier post to it had no answer yet: none, ever. */
+let overlapping: string[] = [];
+
 /** The test renderer: one message per team, to the team's channel, with the effect's text. */
 const render: RenderNotification = (effect, _current, currentPolicy) =>
   effect.teams.flatMap((team) => {
@@ -57,14 +61,33 @@ beforeEach(async () => {
   ({ db, cleanup } = await openTestStore("pglite"));
   fake.reset();
   fake.clearFailures();
+  overlapping = [];
   clock = new Date("2026-11-21T12:00:00.000Z");
 });
+
+/** The real client, noting each post that starts while another post to its channel is unanswered. */
+function trackedClient(): WebClient {
+  const client = createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url });
+  const post = client.chat.postMessage.bind(client.chat);
+  const inFlight = new Map<string, number>();
+  client.chat.postMessage = (async (args: ChatPostMessageArguments) => {
+    const channel = String(args.channel);
+    if ((inFlight.get(channel) ?? 0) > 0) overlapping.push(`${channel}: ${(args as { text?: string }).text}`);
+    inFlight.set(channel, (inFlight.get(channel) ?? 0) + 1);
+    try {
+      return await post(args);
+    } finally {
+      inFlight.set(channel, (inFlight.get(channel) ?? 1) - 1);
+    }
+  }) as typeof client.chat.postMessage;
+  return client;
+}
 
 function dispatcher(options: { pageSize?: number; render?: RenderNotification } = {}) {
   return new SlackDispatcher({
     db,
     policy,
-    client: createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url }),
+    client: trackedClient(),
     render,
     logger: pino({ level: process.env.TEST_LOG ?? "silent" }),
     now,
@@ -170,6 +193,42 @@ describe("Slack dispatcher", () => {
     expect(texts(CHANNEL.platform)).toEqual(["one", "three"]);
     expect(texts(CHANNEL.leadership)).toEqual(["two", "three"]);
     expect((await listSlackMessages(db)).length).toBe(6);
+    expect(overlapping).toEqual([]);
+  });
+
+  it("posts to a channel in outbox id order, one at a time, though a later notification gets there with nothing to post before", async () => {
+    const ids = await cases(2, "order");
+    // "first" reaches the platform channel only after its security post has been answered and
+    // recorded; "second" (another case, so delivered side by side) has nothing to do before it.
+    await notify(ids[0] as string, ["security", "platform"], "first");
+    await notify(ids[1] as string, ["platform"], "second");
+    await dispatcher().drain();
+    expect(texts(CHANNEL.security)).toEqual(["first"]);
+    expect(texts(CHANNEL.platform)).toEqual(["first", "second"]);
+    expect(overlapping).toEqual([]);
+  });
+
+  it("a notification put back for a retry is not overtaken on its channel, in the same round or a later one", async () => {
+    const ids = await cases(3, "retry-order");
+    await notify(ids[0] as string, ["platform"], "first");
+    await notify(ids[1] as string, ["platform"], "second");
+    fake.fail({ type: "http", status: 503, calls: 1, method: "chat.postMessage" });
+    await dispatcher().drain();
+    // "first" got the 503 and waits for its retry; "second", of another case, waits with it.
+    expect(fake.calls("chat.postMessage").map((call) => [call.params.text, call.status])).toEqual([
+      ["first", 503],
+    ]);
+    expect(texts(CHANNEL.platform)).toEqual([]);
+    // A notification made meanwhile is due before their retry: it goes where nothing waits.
+    await notify(ids[2] as string, ["security", "platform"], "third");
+    await dispatcher().drain();
+    expect(texts(CHANNEL.security)).toEqual(["third"]);
+    expect(texts(CHANNEL.platform)).toEqual([]);
+    await deliverAll();
+    expect(texts(CHANNEL.platform)).toEqual(["first", "second", "third"]);
+    expect(texts(CHANNEL.security)).toEqual(["third"]);
+    expect((await listOutbox(db, { kind: "notify" })).every((row) => row.status === "done")).toBe(true);
+    expect(overlapping).toEqual([]);
   });
 
   it("a Slack outage (503s) delays delivery but loses and duplicates nothing", async () => {

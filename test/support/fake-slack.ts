@@ -332,6 +332,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       res.writeHead(500).end(String(error));
     });
   });
+  // Idle keep-alive connections are closed by the client only. Closed by the server too (Node's
+  // default after 5 s idle), one can close while the client's pool, which outlives a test, sends
+  // the next request on it: ECONNRESET, a post that never reached the fake, a row retried.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}/api/`;

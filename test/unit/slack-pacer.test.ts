@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ChannelPacer } from "../../src/slack/pacer.js";
+import { ChannelPacer, ChannelTurns } from "../../src/slack/pacer.js";
 
 /** A clock that only moves when the pacer sleeps. */
 function fakeTime() {
@@ -81,5 +81,47 @@ describe("ChannelPacer", () => {
     }
     await Promise.all(waiting);
     expect(went).toEqual([5_000, 6_000, 7_000]);
+  });
+});
+
+describe("ChannelTurns", () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("hands out a channel's turns in the order they were reserved, not the order they are awaited", async () => {
+    const turns = new ChannelTurns();
+    const first = turns.reserve("A");
+    const second = turns.reserve("A");
+    const elsewhere = turns.reserve("B");
+    const went: string[] = [];
+    // The second and the other channel's turn are awaited before the first is.
+    const waiting = [
+      second.ready.then(() => went.push("second")),
+      elsewhere.ready.then(() => went.push("B")),
+    ];
+    await settle();
+    expect(went).toEqual(["B"]);
+    await first.ready;
+    went.push("first");
+    await settle();
+    expect(went).toEqual(["B", "first"]);
+    first.end();
+    await Promise.all(waiting);
+    expect(went).toEqual(["B", "first", "second"]);
+  });
+
+  it("a turn ended early (given up) does not let a later one pass an earlier one still going", async () => {
+    const turns = new ChannelTurns();
+    const [first, second, third] = [turns.reserve("A"), turns.reserve("A"), turns.reserve("A")];
+    let thirdWent = false;
+    void third?.ready.then(() => {
+      thirdWent = true;
+    });
+    second?.end();
+    second?.end();
+    await settle();
+    expect(thirdWent).toBe(false);
+    first?.end();
+    await settle();
+    expect(thirdWent).toBe(true);
   });
 });
