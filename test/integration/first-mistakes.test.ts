@@ -86,18 +86,37 @@ describe("shgov serve refuses what cannot work, in one line", () => {
     expect(existsSync(join(dataDir, "data"))).toBe(false);
   });
 
-  it("a database that does not exist, and a PostgreSQL that is not there", async () => {
+  it("a database that does not exist", async () => {
     const noDatabase = await runCli(["serve"], serveEnv({ DATABASE_URL: pgUrl("shgov_no_such_db") }));
     expect(noDatabase).toMatchObject({ code: 1 });
     expect(noDatabase.stderr).toBe(
       `shgov: PostgreSQL at 127.0.0.1:5432 has no database "shgov_no_such_db" (DATABASE_URL): create it (createdb shgov_no_such_db) or name another\n`,
     );
+  });
+});
+
+describe("a PostgreSQL that is not there", () => {
+  it("the CLI names it in one line", async () => {
     const port = await freePort();
-    const closed = await runCli(["serve"], serveEnv({ DATABASE_URL: pgUrl("shgov", String(port)) }));
-    expect(closed).toMatchObject({ code: 1 });
+    const closed = await runCli(["cases"], { DATABASE_URL: pgUrl("shgov", String(port)) });
+    expect(closed).toMatchObject({ code: 1, stdout: "" });
     expect(closed.stderr).toBe(
       `shgov: PostgreSQL refused the connection at 127.0.0.1:${port} (DATABASE_URL): is it running?\n`,
     );
+  });
+
+  it("serve names it in one line, and starts all the same: intake waits in Redis for it", async () => {
+    const port = await freePort();
+    const serve = startServe(serveEnv({ DATABASE_URL: pgUrl("shgov", String(port)), HOST: "127.0.0.1" }));
+    try {
+      await serve.listening();
+      const line = JSON.parse(await serve.waitForLog(/PostgreSQL refused the connection/)) as { msg: string };
+      expect(line.msg).toBe(
+        `PostgreSQL refused the connection at 127.0.0.1:${port} (DATABASE_URL): is it running? POST /events keeps accepting events into Redis; the worker and the dispatchers start once the database answers (retrying every 5 s)`,
+      );
+    } finally {
+      expect((await serve.signal("SIGTERM")).code).toBe(0);
+    }
   });
 });
 
