@@ -4,6 +4,7 @@ import { PollLoop } from "../app/poll-loop.js";
 import type { Actor, Case, ExceptionState } from "../engine/case.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy } from "../engine/policy.js";
+import { RepeatedFailureLog } from "../log.js";
 import { outboxBackoffMs } from "../securityhub/dispatcher.js";
 import { loadCases } from "../store/cases.js";
 import { type Database, iso, type Sql } from "../store/database.js";
@@ -193,9 +194,11 @@ export class SlackDispatcher {
 
   constructor(private readonly options: SlackDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
+    const failures = new RepeatedFailureLog(options.logger, "Slack dispatcher round");
     this.loop = new PollLoop(() => this.runOnce(), {
       pollMs: options.pollMs ?? 1_000,
-      onError: (error) => options.logger.error({ err: error }, "Slack dispatcher round failed; retrying"),
+      onError: (error) => failures.failed(error),
+      onRecovered: () => failures.succeeded(),
     });
     this.pacer =
       options.pacer ??
@@ -243,18 +246,38 @@ export class SlackDispatcher {
     const byCase = new Map<string, Delivery[]>();
     for (const delivery of deliveries)
       byCase.set(delivery.row.caseId, [...(byCase.get(delivery.row.caseId) ?? []), delivery]);
+    // A failure (the database gone mid-round) stops the round: no case posts again before the
+    // rows already posted could be recorded, and the rows not reached stay leased.
+    let roundFailed = false;
     const results = await Promise.allSettled(
       [...byCase.values()].map(async (caseDeliveries) => {
-        for (const delivery of caseDeliveries) {
-          try {
-            const outcome = await this.deliver(delivery, waits);
-            // Put back: the later rows of its case and of the channels it has not reached follow it.
-            if (outcome.kind === "retry") hold(waits, delivery, outcome.at);
-          } catch (error) {
-            // Left leased: it is offered again when the lease runs out, and the others wait for it.
+        let index = 0;
+        try {
+          for (; index < caseDeliveries.length; index++) {
+            const delivery = caseDeliveries[index] as Delivery;
+            if (roundFailed) {
+              hold(waits, delivery, new Date(delivery.row.availableAt));
+              for (const turn of delivery.turns.values()) turn.end();
+              continue;
+            }
+            try {
+              const outcome = await this.deliver(delivery, waits);
+              // Put back: the later rows of its case and of the channels it has not reached follow it.
+              if (outcome.kind === "retry") hold(waits, delivery, outcome.at);
+            } catch (error) {
+              // Left leased: it is offered again when the lease runs out, and the others wait for it.
+              roundFailed = true;
+              hold(waits, delivery, new Date(delivery.row.availableAt));
+              throw error;
+            } finally {
+              for (const turn of delivery.turns.values()) turn.end();
+            }
+          }
+        } finally {
+          // The case's rows not delivered end their turns too: a turn left open would hold its
+          // channel, and every later row of another case there, for ever.
+          for (const delivery of caseDeliveries.slice(index + 1)) {
             hold(waits, delivery, new Date(delivery.row.availableAt));
-            throw error;
-          } finally {
             for (const turn of delivery.turns.values()) turn.end();
           }
         }

@@ -208,6 +208,48 @@ describe("Slack dispatcher", () => {
     expect(overlapping).toEqual([]);
   });
 
+  it("a database error in the middle of a round ends the round, and leaves no channel held for the rows after it", async () => {
+    const ids = await cases(2, "db-error");
+    await notify(ids[0] as string, ["platform"], "a1");
+    await notify(ids[0] as string, ["platform"], "a2");
+    await notify(ids[1] as string, ["platform"], "b1");
+    // The database goes away right after the first post: recording it fails.
+    let failNext = true;
+    const flaky: Database = {
+      ...db,
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            query: (text, params) => {
+              if (failNext && /INSERT INTO slack_messages/.test(text)) {
+                failNext = false;
+                return Promise.reject(new Error("Connection terminated unexpectedly"));
+              }
+              return tx.query(text, params);
+            },
+          }),
+        ),
+    };
+    const run = new SlackDispatcher({
+      db: flaky,
+      policy,
+      client: trackedClient(),
+      render,
+      logger: pino({ level: "silent" }),
+      now,
+      perChannelIntervalMs: INTERVAL_MS,
+    });
+    // Before: a2's turn was never ended, so b1 waited on it for ever and drain never settled.
+    await expect(run.drain()).rejects.toThrow("Connection terminated unexpectedly");
+    // Nothing was posted after the failure.
+    expect(texts(CHANNEL.platform)).toEqual(["a1"]);
+    // Once the leases run out, the rows go again, in order.
+    advance(10 * 60_000);
+    await deliverAll();
+    expect(texts(CHANNEL.platform).slice(-3)).toEqual(["a1", "a2", "b1"]);
+    expect(overlapping).toEqual([]);
+  });
+
   it("a notification put back for a retry is not overtaken on its channel, in the same round or a later one", async () => {
     const ids = await cases(3, "retry-order");
     await notify(ids[0] as string, ["platform"], "first");
