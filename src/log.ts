@@ -7,6 +7,9 @@ export function createLogger(level: string, name = "shgov"): Logger {
 
 /** Exits once the log lines written so far have reached stderr (the destination is asynchronous). */
 export function flushAndExit(logger: Logger, code: number): void {
+  // Set first: should the flush never call back and nothing else hold the loop, the process
+  // still ends with this code.
+  process.exitCode = code;
   const exit = () => process.exit(code);
   // flush calls back once written; a stuck stderr must not hold the exit.
   setTimeout(exit, 1_000).unref();

@@ -210,14 +210,16 @@ export async function startService(
     });
     if (store.readyAtStart) dispatcher = await startStoreParts();
     else {
-      store.ready.then(
-        async () => {
+      store.ready
+        .then(async () => {
           if (closing) return;
           logger.info("the database answers: starting the worker and the dispatchers");
           await startStoreParts();
-        },
-        () => {},
-      );
+        })
+        .catch((error: Error) => {
+          // Closed before the database answered, or a part that could not start: said, never thrown.
+          if (!closing) logger.error({ err: error }, "the worker and the dispatchers could not start");
+        });
     }
     let server: Server | null = null;
     if (roles.http) {
@@ -339,9 +341,15 @@ export async function startService(
       const httpServer = createHttpServer(routes, logger);
       server = httpServer;
       await new Promise<void>((resolve, reject) => {
-        httpServer.once("error", (error) => reject(listenError(error, env)));
-        httpServer.listen(env.PORT, env.HOST, () => resolve());
+        const onListenError = (error: NodeJS.ErrnoException) => reject(listenError(error, env));
+        httpServer.once("error", onListenError);
+        httpServer.listen(env.PORT, env.HOST, () => {
+          httpServer.off("error", onListenError);
+          resolve();
+        });
       });
+      // Later server errors are logged; none may end the process.
+      httpServer.on("error", (error) => logger.error({ err: error }, "HTTP server error"));
       closers.push(
         "HTTP server",
         () =>
@@ -390,11 +398,19 @@ class Closers {
   private readonly entries: { name: string; close: () => Promise<unknown> }[] = [];
   constructor(private readonly logger: Logger) {}
 
+  private closed = false;
+
   push(name: string, close: () => Promise<unknown>): void {
+    // A part started after closing began (a database that answered meanwhile) is stopped at once.
+    if (this.closed) {
+      void close().catch((error) => this.logger.warn({ err: error, part: name }, "close failed"));
+      return;
+    }
     this.entries.push({ name, close });
   }
 
   async closeAll(timeoutMs?: number): Promise<{ unfinished: string[] }> {
+    this.closed = true;
     const pending = this.entries.splice(0).reverse();
     const unfinished = new Set(pending.map((entry) => entry.name));
     const all = (async () => {

@@ -72,25 +72,33 @@ export function startWorkerThread(env: Env, logger: Logger): WorkerThreadHandle 
 async function runInThread(env: Env): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL, "shgov-worker");
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
+  // Listening for "close" from the start: a thread waiting for the database stops when asked.
+  let stop: () => Promise<void> = async () => {};
+  parentPort?.on("message", async (message) => {
+    if (message !== "close") return;
+    await stop();
+    process.exit(0);
+  });
   // The main thread started it once the database answered; should it be away again now, wait.
   const store = await openServiceStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR }, (message) =>
     logger.warn(`${message}; the findings worker waits for it`),
   );
+  stop = () => store.close();
   await store.ready;
   const db = store.db;
   const stopWorker = runFindingsWorker(env, db, policy, logger);
   // The timer sweep writes as much as the worker; here it leaves the HTTP thread alone.
   const stopTimers = runTimerSweeper(env, db, policy, logger, () => new Date());
-  parentPort?.on("message", async (message) => {
-    if (message !== "close") return;
+  stop = async () => {
     await Promise.all([stopTimers(), stopWorker()]);
-    await db.close();
-    process.exit(0);
-  });
+    await store.close();
+  };
 }
 
 if (!isMainThread && workerData?.env) {
   runInThread(workerData.env as Env).catch((error) => {
+    // Asked to close while it waited for the database: the "close" handler exits.
+    if (error instanceof ShgovError && error.code === "store.closed") return;
     // A store that cannot be opened is said in one line (ShgovError); anything else with its stack.
     const text = error instanceof ShgovError ? error.message : ((error as Error).stack ?? String(error));
     process.stderr.write(`findings worker thread: ${text}\n`);
