@@ -354,8 +354,10 @@ export async function startService(
         "HTTP server",
         () =>
           new Promise<void>((resolve) => {
+            // Requests under way are answered (for a second at most); idle keep-alive sockets go now.
             httpServer.close(() => resolve());
-            httpServer.closeAllConnections();
+            httpServer.closeIdleConnections();
+            setTimeout(() => httpServer.closeAllConnections(), 1_000).unref();
           }),
       );
       if (db.kind === "pglite" && !env.DATABASE_URL && env.DATA_DIR !== "memory://") {
