@@ -1,16 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/demo/redis-server.js";
 import { getCase } from "../../src/store/cases.js";
 import { runCli } from "../support/cli.js";
 import { REPO_ROOT, realAsffEvent } from "../support/events.js";
 import { startFakeSlack } from "../support/fake-slack.js";
 import { eventually, postEvent } from "../support/http.js";
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { logLines, startServe } from "../support/serve-process.js";
+import { CLOSED_PORT, logLines, startServe } from "../support/serve-process.js";
 import { startTestService, TEST_API_KEY, uniquePrefix } from "../support/service.js";
 
 // A new user's first mistakes, each answered with one line that names the setting or the
@@ -45,8 +44,9 @@ describe("shgov serve refuses what cannot work, in one line", () => {
 
   it("a port already in use", async () => {
     const taken: Server = createServer();
-    const port = await freePort();
-    await new Promise<void>((resolve) => taken.listen(port, "127.0.0.1", resolve));
+    // Listening on a port the system picks: no other test can take it first.
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
     try {
       const result = await runCli(["serve"], serveEnv({ PORT: String(port), HOST: "127.0.0.1" }));
       expect(result).toMatchObject({ code: 1 });
@@ -97,7 +97,7 @@ describe("shgov serve refuses what cannot work, in one line", () => {
 
 describe("a PostgreSQL that is not there", () => {
   it("the CLI names it in one line", async () => {
-    const port = await freePort();
+    const port = CLOSED_PORT;
     const closed = await runCli(["cases"], { DATABASE_URL: pgUrl("shgov", String(port)) });
     expect(closed).toMatchObject({ code: 1, stdout: "" });
     expect(closed.stderr).toBe(
@@ -106,7 +106,7 @@ describe("a PostgreSQL that is not there", () => {
   });
 
   it("serve names it in one line, and starts all the same: intake waits in Redis for it", async () => {
-    const port = await freePort();
+    const port = CLOSED_PORT;
     const serve = startServe(serveEnv({ DATABASE_URL: pgUrl("shgov", String(port)), HOST: "127.0.0.1" }));
     try {
       await serve.listening();

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/demo/redis-server.js";
 import { asffEvent } from "../support/events.js";
 import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { eventually, postEvent } from "../support/http.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { startServe } from "../support/serve-process.js";
+import { CLOSED_PORT, startServe } from "../support/serve-process.js";
 import { SHARED_REDIS_URL, uniquePrefix } from "../support/service.js";
 
 // Every secret the service is given, set to a value that cannot occur by chance, through a run
@@ -111,7 +110,7 @@ describe("secrets never reach a log line", () => {
     // And a start where Redis cannot be reached, the case that once logged REDIS_URL whole.
     const unreachable = startServe({
       ...env,
-      REDIS_URL: `redis://:${SECRETS.REDIS_PASSWORD}@127.0.0.1:${await freePort()}`,
+      REDIS_URL: `redis://:${SECRETS.REDIS_PASSWORD}@127.0.0.1:${CLOSED_PORT}`,
       QUEUE_PREFIX: uniquePrefix(),
     });
     try {

@@ -1,12 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/demo/redis-server.js";
 import { asffEvent } from "../support/events.js";
 import { eventually, postEvent } from "../support/http.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { type PrivatePostgres, startPrivatePostgres } from "../support/private-postgres.js";
-import { logLines, type ServeProcess, startServe } from "../support/serve-process.js";
+import { CLOSED_PORT, logLines, type ServeProcess, startServe } from "../support/serve-process.js";
 import { SHARED_REDIS_URL, TEST_API_KEY, uniquePrefix } from "../support/service.js";
 
 // SIGTERM ends `serve` within SHUTDOWN_TIMEOUT_MS whatever Redis, PostgreSQL or Slack do. The
@@ -41,7 +40,7 @@ describe("serve with Redis unreachable", () => {
   afterAll(async () => database.drop());
 
   it("says once per connection that Redis refused, names it in /readyz, never prints the password, and SIGTERM ends it at once", async () => {
-    const port = await freePort(); // nothing listens there
+    const port = CLOSED_PORT; // nothing listens there
     serve = startServe(base(database.url, `redis://:s3cret-redis-password@127.0.0.1:${port}`));
     const url = await serve.listening();
     const ready = await fetch(`${url}/readyz`);

@@ -91,3 +91,10 @@ export function logLines(stderr: string): { json: Record<string, unknown>[]; oth
   }
   return { json, other };
 }
+
+/**
+ * A port where nothing listens, for "is it running?" tests: a port from freePort() may be taken
+ * by another test file's private server before the connection is tried. Port 1 (tcpmux) has no
+ * listener on these machines, and the project never binds it.
+ */
+export const CLOSED_PORT = 1;
