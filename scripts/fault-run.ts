@@ -257,12 +257,13 @@ async function main(): Promise<void> {
   await db.close();
 
   const posts = slack.messages();
+  // One notification (outbox row, named by the post's metadata) per channel; a post without
+  // metadata (none expected) by its text.
   const seen = new Map<string, number>();
-  for (const message of posts)
-    seen.set(
-      `${message.channel}\n${message.text}`,
-      (seen.get(`${message.channel}\n${message.text}`) ?? 0) + 1,
-    );
+  for (const message of posts) {
+    const key = `${message.channel}\n${message.metadata?.event_payload.outbox_id ?? message.text}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
   const duplicatePosts = [...seen.values()].reduce((sum, count) => sum + (count - 1), 0);
   const reverts = new Map<string, number>();
   for (const request of securityHub.calls("BatchUpdateFindings")) {

@@ -10,14 +10,23 @@ import { loadCases } from "../store/cases.js";
 import { type Database, iso, type Sql } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
 import {
+  clearSlackPosts,
   exceptionEvents,
   postedSlackMessages,
-  recordSlackMessage,
   recordSlackUpdate,
+  recordStartedSlackPost,
   type SlackMessageRow,
   type SlackMessageToUpdate,
   slackMessagesToUpdate,
+  startSlackPost,
+  unrecordedSlackPosts,
 } from "../store/slack-messages.js";
+import {
+  type EarlierPost,
+  findNotificationPost,
+  type NotificationMark,
+  notificationMetadata,
+} from "./earlier-post.js";
 import { supersededOutcome } from "./messages.js";
 import { ChannelPacer, type ChannelTurn, ChannelTurns } from "./pacer.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
@@ -43,7 +52,7 @@ export interface SlackDispatcherOptions {
   pollMs?: number;
   /** Monotonic milliseconds and sleep for the per-channel pacing (injectable for tests). */
   clock?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A pacer shared with other senders to the same channels (the digests); one of its own by default. */
   pacer?: ChannelPacer;
 }
@@ -111,7 +120,8 @@ export function classifySlackError(error: unknown): SlackFailure {
   }
 }
 
-type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date };
+/** Closed, put back until `at`, or taken over by another dispatcher (its lease was lost). */
+type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date } | { kind: "lost" };
 
 /** One taken row in a round: its messages (or why they could not be rendered) and its turns. */
 interface Delivery {
@@ -121,6 +131,8 @@ interface Delivery {
   messages: SlackMessage[] | { error: unknown };
   /** Channels it reached in earlier attempts. */
   posted: Set<string>;
+  /** Channels an earlier attempt started a post to and never recorded: maybe posted. Since when. */
+  unrecorded: Map<string, Date>;
   /** Channels it has still to reach in this round (neither posted nor failed for good). */
   pending: Set<string>;
   /** Its turn at each channel of `pending`, reserved in outbox id order. */
@@ -205,7 +217,7 @@ export class SlackDispatcher {
       new ChannelPacer(
         options.perChannelIntervalMs ?? 1_000,
         options.clock ?? (() => performance.now()),
-        options.sleep ?? ((ms) => this.abortableSleep(ms)),
+        options.sleep,
       );
   }
 
@@ -230,8 +242,22 @@ export class SlackDispatcher {
       channels.add(message.channel);
       posted.set(message.outboxId, channels);
     }
+    const unrecorded = new Map<string, Map<string, Date>>();
+    for (const post of await unrecordedSlackPosts(
+      db,
+      rows.map((row) => row.id),
+    )) {
+      const channels = unrecorded.get(post.outboxId) ?? new Map<string, Date>();
+      channels.set(post.channel, new Date(post.startedAt));
+      unrecorded.set(post.outboxId, channels);
+    }
     const plan = (row: OutboxRow) =>
-      this.plan(row, cases.get(row.caseId)?.state ?? null, posted.get(row.id) ?? new Set());
+      this.plan(
+        row,
+        cases.get(row.caseId)?.state ?? null,
+        posted.get(row.id) ?? new Set(),
+        unrecorded.get(row.id) ?? new Map(),
+      );
     const waits: Waits = { cases: new Map(), channels: new Map() };
     for (const row of earlier) hold(waits, plan(row), new Date(row.availableAt));
     // Every message's turn at its channel is reserved now, in outbox id order (rows come sorted
@@ -264,6 +290,8 @@ export class SlackDispatcher {
               const outcome = await this.deliver(delivery, waits);
               // Put back: the later rows of its case and of the channels it has not reached follow it.
               if (outcome.kind === "retry") hold(waits, delivery, outcome.at);
+              // Another dispatcher has it: the later rows wait for that one to deliver it.
+              if (outcome.kind === "lost") hold(waits, delivery, new Date(delivery.row.availableAt));
             } catch (error) {
               // Left leased: it is offered again when the lease runs out, and the others wait for it.
               roundFailed = true;
@@ -289,7 +317,12 @@ export class SlackDispatcher {
   }
 
   /** A row's messages rendered against the case as it is now, and the channels it has still to reach. */
-  private plan(row: OutboxRow, current: Case | null, posted: Set<string>): Delivery {
+  private plan(
+    row: OutboxRow,
+    current: Case | null,
+    posted: Set<string>,
+    unrecorded: Map<string, Date>,
+  ): Delivery {
     const effect = row.payload as NotifyEffect;
     let messages: SlackMessage[] | { error: unknown };
     try {
@@ -302,7 +335,7 @@ export class SlackDispatcher {
         ? messages.map((message) => message.channel).filter((channel) => !posted.has(channel))
         : [],
     );
-    return { row, effect, current, messages, posted, pending, turns: new Map() };
+    return { row, effect, current, messages, posted, unrecorded, pending, turns: new Map() };
   }
 
   /** Runs until no due row is left (for tests and the demo). */
@@ -320,10 +353,10 @@ export class SlackDispatcher {
   }
 
   private async deliver(delivery: Delivery, waits: Waits): Promise<RowOutcome> {
-    const { row, effect, current, messages, posted, pending } = delivery;
+    const { row, effect, current, messages, posted, unrecorded, pending } = delivery;
     const caseWait = waits.cases.get(row.caseId);
     if (caseWait) {
-      await this.retry(row, caseWait, "waiting for an earlier notification of the case");
+      await this.retry(row, caseWait, "waiting for an earlier notification of the case", false);
       return { kind: "retry", at: caseWait };
     }
     const logger = caseLogger(this.options.logger, effect, current);
@@ -342,25 +375,67 @@ export class SlackDispatcher {
       // An earlier row with a message for this channel was put back: this one goes after it.
       const channelWait = waits.channels.get(message.channel);
       if (channelWait) {
-        await this.retry(row, channelWait, `waiting for an earlier notification to ${message.channel}`);
+        await this.retry(
+          row,
+          channelWait,
+          `waiting for an earlier notification to ${message.channel}`,
+          false,
+        );
         return { kind: "retry", at: channelWait };
       }
-      await this.pacer.take(message.channel, () => this.loop.stopped);
+      await this.pacer.take(message.channel, this.stopping.signal);
       if (this.loop.stopped) {
         const at = this.now();
-        await this.retry(row, at, "the dispatcher stopped before posting");
+        await this.retry(row, at, "the dispatcher stopped before posting", false);
         return { kind: "retry", at };
       }
+      const mark = { outboxId: row.id, caseId: effect.caseId, topic: effect.topic };
+      const since = unrecorded.get(message.channel);
+      if (since) {
+        // An earlier attempt started this post and never recorded it: it may be in the channel.
+        const found = await this.findEarlierPost(delivery, message.channel, since, logger);
+        if ("kind" in found && found.kind === "retry") return found;
+        if ("ts" in found) {
+          pending.delete(message.channel);
+          turn?.end();
+          await this.record(delivery, message.channel, message.channel, found.ts);
+          logger.info(
+            { topic: effect.topic, channel: message.channel, ts: found.ts },
+            "Slack already had this notification (posted before its record was written); not posted again",
+          );
+          continue;
+        }
+      }
+      // Marked before posting, and only under a lease still held: a post whose answer is then
+      // lost is looked for in the channel before any retry posts it again.
+      const leaseUntil = new Date(this.now().getTime() + (this.options.leaseMs ?? 120_000)).toISOString();
+      const held = await this.options.db.transaction((tx) =>
+        startSlackPost(tx, {
+          outboxId: row.id,
+          channel: message.channel,
+          leasedUntil: row.availableAt,
+          leaseUntil,
+          startedAt: this.now().toISOString(),
+        }),
+      );
+      if (!held) {
+        logger.warn(
+          { topic: effect.topic, channel: message.channel },
+          "another dispatcher took this notification over; left to it",
+        );
+        return { kind: "lost" };
+      }
+      row.availableAt = leaseUntil; // the lease renewed: the token later writes compare against
       let answer: { ts?: string; channel?: string };
       try {
-        answer = await this.options.client.chat.postMessage(postArguments(message));
+        answer = await this.options.client.chat.postMessage(postArguments(message, mark));
       } catch (error) {
         const failure = classifySlackError(error);
         const context = { topic: effect.topic, channel: message.channel };
         if (failure.kind === "rate_limited") {
           this.pacer.block(message.channel, failure.retryAfterMs);
           const at = new Date(this.now().getTime() + failure.retryAfterMs);
-          await this.retry(row, at, `${message.channel}: ${failure.message}`);
+          await this.retry(row, at, `${message.channel}: ${failure.message}`, false);
           logger.warn(
             { ...context, retryAfterMs: failure.retryAfterMs },
             "Slack rate limited a post; deferred",
@@ -392,17 +467,7 @@ export class SlackDispatcher {
       pending.delete(message.channel);
       turn?.end();
       // Recorded at once, in a transaction of its own: a crash from here on does not post it again.
-      await this.options.db.transaction((tx) =>
-        recordSlackMessage(tx, {
-          outboxId: row.id,
-          channel: message.channel,
-          channelId: answer.channel ?? message.channel,
-          ts: answer.ts ?? "",
-          caseId: effect.caseId,
-          topic: effect.topic,
-          postedAt: this.now().toISOString(),
-        }),
-      );
+      await this.record(delivery, message.channel, answer.channel ?? message.channel, answer.ts ?? "");
     }
     const deferred = await this.updateEarlier(row, effect, current, logger);
     if (deferred) return deferred;
@@ -435,7 +500,7 @@ export class SlackDispatcher {
     for (const message of earlier) {
       if (this.loop.stopped) {
         const at = this.now();
-        await this.retry(row, at, "the dispatcher stopped before updating earlier messages");
+        await this.retry(row, at, "the dispatcher stopped before updating earlier messages", false);
         return { kind: "retry", at };
       }
       const context = {
@@ -467,7 +532,7 @@ export class SlackDispatcher {
         const failure = classifySlackError(error);
         if (failure.kind === "rate_limited") {
           const at = new Date(this.now().getTime() + failure.retryAfterMs);
-          await this.retry(row, at, `chat.update ${message.channelId}: ${failure.message}`);
+          await this.retry(row, at, `chat.update ${message.channelId}: ${failure.message}`, false);
           logger.warn(
             { ...context, retryAfterMs: failure.retryAfterMs },
             "Slack rate limited an update; deferred",
@@ -536,26 +601,81 @@ export class SlackDispatcher {
     );
   }
 
+  /** Records the message posted for the row to `channel`, and clears the post's mark. */
+  private async record(delivery: Delivery, channel: string, channelId: string, ts: string): Promise<void> {
+    const { row, effect } = delivery;
+    await this.options.db.transaction((tx) =>
+      recordStartedSlackPost(tx, {
+        outboxId: row.id,
+        channel,
+        channelId,
+        ts,
+        caseId: effect.caseId,
+        topic: effect.topic,
+        postedAt: this.now().toISOString(),
+      }),
+    );
+  }
+
+  /**
+   * Looks in the channel for the post an earlier attempt started (by its metadata). Found: its ts.
+   * Absent: post it. A rate limit, 5xx or network failure puts the row back; a search that cannot
+   * be made (no channels:history scope, a channel too busy to search) is said, and the message is
+   * posted: a notification shown twice is better than one never shown.
+   */
+  private async findEarlierPost(
+    delivery: Delivery,
+    channel: string,
+    since: Date,
+    logger: Logger,
+  ): Promise<{ ts: string } | { kind: "absent" } | { kind: "retry"; at: Date }> {
+    const { row, effect } = delivery;
+    let found: EarlierPost;
+    try {
+      found = await findNotificationPost(
+        this.options.client,
+        channel,
+        { outboxId: row.id, caseId: effect.caseId, topic: effect.topic },
+        since,
+      );
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if (failure.kind === "rate_limited" || failure.kind === "retryable") {
+        const at = new Date(
+          this.now().getTime() +
+            (failure.kind === "rate_limited" ? failure.retryAfterMs : outboxBackoffMs(row.attempts)),
+        );
+        await this.retry(
+          row,
+          at,
+          `conversations.history ${channel}: ${failure.message}`,
+          failure.kind === "retryable",
+        );
+        return { kind: "retry", at };
+      }
+      found = { kind: "unsure", why: failure.message };
+    }
+    if (found.kind === "found") return { ts: found.ts };
+    if (found.kind === "unsure")
+      logger.warn(
+        { topic: effect.topic, channel, error: found.why },
+        "could not look in Slack for an unrecorded earlier post of this notification; posting it, so it may show twice",
+      );
+    return { kind: "absent" };
+  }
+
   private async finish(row: OutboxRow, status: "done" | "failed", error: string | null): Promise<void> {
-    await this.options.db.transaction((tx) => finishOutbox(tx, [row.id], status, this.now(), error));
-  }
-
-  private async retry(row: OutboxRow, at: Date, error: string): Promise<void> {
-    await this.options.db.transaction((tx) => retryOutbox(tx, row.id, at, error));
-  }
-
-  private abortableSleep(ms: number): Promise<void> {
-    const signal = this.stopping.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
+    await this.options.db.transaction(async (tx) => {
+      await finishOutbox(tx, [row.id], status, this.now(), error);
+      await clearSlackPosts(tx, [row.id]);
     });
+  }
+
+  /** Puts the row back until `at`, if its lease is still held; `attempted`: false when it only waited. */
+  private async retry(row: OutboxRow, at: Date, error: string, attempted = true): Promise<void> {
+    await this.options.db.transaction((tx) =>
+      retryOutbox(tx, row.id, at, error, { attempted, leasedUntil: row.availableAt }),
+    );
   }
 }
 
@@ -597,11 +717,12 @@ function uniqueByChannel(messages: SlackMessage[]): SlackMessage[] {
   });
 }
 
-function postArguments(message: SlackMessage): ChatPostMessageArguments {
+function postArguments(message: SlackMessage, mark: NotificationMark): ChatPostMessageArguments {
   return {
     channel: message.channel,
     text: message.text,
     ...(message.blocks ? { blocks: message.blocks } : {}),
+    metadata: notificationMetadata(mark),
     unfurl_links: false,
     unfurl_media: false,
   } as ChatPostMessageArguments;

@@ -13,11 +13,14 @@ export class ChannelPacer {
   constructor(
     private readonly intervalMs: number,
     private readonly clock: () => number = () => performance.now(),
-    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
+    private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
   ) {}
 
-  /** Waits until a post to `channel` is allowed; `cancelled` cuts the wait short (on stop). */
-  async take(channel: string, cancelled: () => boolean = () => false): Promise<void> {
+  /**
+   * Waits until a post to `channel` is allowed; an aborted `signal` (its sender stopping) ends the
+   * wait at once, even in a long Retry-After: the caller then posts nothing.
+   */
+  async take(channel: string, signal?: AbortSignal): Promise<void> {
     const previous = this.queues.get(channel) ?? Promise.resolve();
     let release: () => void = () => {};
     const turn = new Promise<void>((resolve) => {
@@ -25,10 +28,12 @@ export class ChannelPacer {
     });
     const chain = previous.then(() => turn);
     this.queues.set(channel, chain);
-    await previous;
     try {
+      // The next caller waits for the ones before this one as well (chain), so leaving early on
+      // abort keeps the order of the others.
+      await untilAborted(previous, signal);
       for (;;) {
-        if (cancelled()) return;
+        if (signal?.aborted) return;
         const now = this.clock();
         const ready = Math.max(
           (this.lastGo.get(channel) ?? Number.NEGATIVE_INFINITY) + this.intervalMs,
@@ -38,7 +43,7 @@ export class ChannelPacer {
           this.lastGo.set(channel, now);
           return;
         }
-        await this.sleep(ready - now);
+        await this.sleep(ready - now, signal);
       }
     } finally {
       release();
@@ -54,8 +59,26 @@ export class ChannelPacer {
   }
 }
 
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** `promise`, or sooner once `signal` aborts. */
+function untilAborted(promise: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return promise;
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    promise.then(done, done);
+  });
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const slept = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return untilAborted(slept, signal).finally(() => clearTimeout(timer));
 }
 
 /** One sender's place in a channel's order (see ChannelTurns). */

@@ -206,6 +206,22 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE cases ADD CONSTRAINT cases_number_key UNIQUE (number);
     `,
   },
+  {
+    version: 7,
+    name: "slack posts started",
+    sql: `
+      -- A post to a channel about to be made for a notify row, written before chat.postMessage and
+      -- removed when the post is recorded in slack_messages. One left behind means the post may
+      -- have reached Slack without being recorded (the database went away, the process died): the
+      -- dispatcher looks for it in the channel (its metadata names the row) before posting again.
+      CREATE TABLE slack_posts_started (
+        outbox_id   bigint NOT NULL,
+        channel     text NOT NULL,
+        started_at  timestamptz NOT NULL,
+        PRIMARY KEY (outbox_id, channel)
+      );
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

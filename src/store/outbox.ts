@@ -67,6 +67,8 @@ function rowOf(row: Record<string, unknown>): OutboxRow {
 /**
  * Takes up to `limit` pending rows of the given kinds that are due, and leases them: they become
  * available again after `leaseMs`, so rows taken by a dispatcher that died are delivered later.
+ * A row's available_at is also its lease's token: whoever takes it over sets a new one, so a
+ * dispatcher can tell (compare-and-set on the value it set) whether it still holds the row.
  */
 export async function claimOutbox(
   tx: Sql,
@@ -104,13 +106,25 @@ export async function finishOutbox(
   return rows.map((row) => String(row.id));
 }
 
-/** Puts a row back for a later attempt. */
-export async function retryOutbox(tx: Sql, id: string, at: Date, error: string): Promise<void> {
-  await tx.query("UPDATE outbox SET available_at = $2, last_error = $3 WHERE id = $1", [
-    id,
-    at.toISOString(),
-    error,
-  ]);
+/**
+ * Puts a row back for a later attempt. Taking a row counts an attempt (claimOutbox); a row put back
+ * without being tried (held behind an earlier row, rate limited, the dispatcher stopping) gives it
+ * back with `attempted: false`, so its backoff does not grow while it only waits.
+ */
+export async function retryOutbox(
+  tx: Sql,
+  id: string,
+  at: Date,
+  error: string,
+  options: { attempted?: boolean; leasedUntil?: string } = {},
+): Promise<void> {
+  // With `leasedUntil`, only while the caller still holds the row's lease (see claimOutbox).
+  await tx.query(
+    `UPDATE outbox SET available_at = $2, last_error = $3,
+            attempts = CASE WHEN $4::boolean THEN attempts ELSE GREATEST(attempts - 1, 0) END
+      WHERE id = $1 AND ($5::timestamptz IS NULL OR available_at = $5::timestamptz)`,
+    [id, at.toISOString(), error, options.attempted ?? true, options.leasedUntil ?? null],
+  );
 }
 
 export async function listOutbox(

@@ -180,3 +180,68 @@ export async function listSlackMessages(
   );
   return rows.map(rowOf);
 }
+
+/** A post that was about to be made and was never recorded: it may or may not be in the channel. */
+export interface UnrecordedSlackPost {
+  outboxId: string;
+  channel: string;
+  startedAt: string;
+}
+
+/**
+ * Marks a post to `channel` for the outbox row as about to be made, and renews the row's lease to
+ * `leaseUntil`, if the row is still pending under the lease this dispatcher holds (`leasedUntil`:
+ * its available_at as this dispatcher last set it; a dispatcher that took the row over since has
+ * moved it). A mark already there keeps its first time, where a search of the channel for an
+ * unrecorded post starts. Returns false when the lease is no longer held: the row is someone
+ * else's now and must not be posted.
+ */
+export async function startSlackPost(
+  tx: Sql,
+  post: { outboxId: string; channel: string; leasedUntil: string; leaseUntil: string; startedAt: string },
+): Promise<boolean> {
+  const renewed = await tx.query(
+    `UPDATE outbox SET available_at = $3::timestamptz
+      WHERE id = $1::bigint AND status = 'pending' AND available_at = $2::timestamptz RETURNING id`,
+    [post.outboxId, post.leasedUntil, post.leaseUntil],
+  );
+  if (renewed.length === 0) return false;
+  await tx.query(
+    `INSERT INTO slack_posts_started (outbox_id, channel, started_at) VALUES ($1, $2, $3)
+     ON CONFLICT (outbox_id, channel) DO NOTHING`,
+    [post.outboxId, post.channel, post.startedAt],
+  );
+  return true;
+}
+
+/** Records a posted message and clears its mark, in one transaction: the post is known for good. */
+export async function recordStartedSlackPost(tx: Sql, message: SlackMessageRow): Promise<void> {
+  await recordSlackMessage(tx, message);
+  await clearSlackPosts(tx, [message.outboxId], message.channel);
+}
+
+/** Clears the marks of the given rows (of one channel, or all): the rows are closed or recorded. */
+export async function clearSlackPosts(tx: Sql, outboxIds: string[], channel?: string): Promise<void> {
+  if (outboxIds.length === 0) return;
+  await tx.query(
+    `DELETE FROM slack_posts_started WHERE outbox_id = ANY($1::bigint[]) AND ($2::text IS NULL OR channel = $2)`,
+    [outboxIds, channel ?? null],
+  );
+}
+
+/** The marked posts of the given rows that were never recorded: each may already be in its channel. */
+export async function unrecordedSlackPosts(db: Sql, outboxIds: string[]): Promise<UnrecordedSlackPost[]> {
+  if (outboxIds.length === 0) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT s.outbox_id, s.channel, s.started_at FROM slack_posts_started s
+      WHERE s.outbox_id = ANY($1::bigint[])
+        AND NOT EXISTS (SELECT 1 FROM slack_messages m WHERE m.outbox_id = s.outbox_id AND m.channel = s.channel)
+      ORDER BY s.outbox_id, s.channel`,
+    [outboxIds],
+  );
+  return rows.map((row) => ({
+    outboxId: String(row.outbox_id),
+    channel: String(row.channel),
+    startedAt: iso(row.started_at),
+  }));
+}

@@ -8,10 +8,11 @@ import type { HumanInput } from "../../src/engine/inputs.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { SlackDispatcher } from "../../src/slack/dispatcher.js";
+import { notificationMetadata } from "../../src/slack/earlier-post.js";
 import { ACTION_IDS, renderNotification } from "../../src/slack/messages.js";
 import type { RenderNotification } from "../../src/slack/types.js";
 import type { Database } from "../../src/store/database.js";
-import { claimOutbox, insertOutbox, listOutbox } from "../../src/store/outbox.js";
+import { claimOutbox, insertOutbox, listOutbox, type OutboxRow } from "../../src/store/outbox.js";
 import { listSlackMessages, listSlackUpdates, recordSlackMessage } from "../../src/store/slack-messages.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksEvent } from "../support/events.js";
@@ -137,6 +138,18 @@ async function deliverAll(step = 60 * 60_000, rounds = 30): Promise<number> {
   throw new Error("notify rows still pending");
 }
 
+/** A dispatcher took the pending row, marked its post to `channel` as started, and died. */
+async function diedAfterMarking(channel: string): Promise<OutboxRow> {
+  const [row] = await db.transaction((tx) => claimOutbox(tx, ["notify"], now(), 10, 120_000));
+  if (!row) throw new Error("no row");
+  await db.query("INSERT INTO slack_posts_started (outbox_id, channel, started_at) VALUES ($1, $2, $3)", [
+    row.id,
+    channel,
+    now().toISOString(),
+  ]);
+  return row;
+}
+
 function texts(channel: string): string[] {
   return fake.messages(channel).map((message) => message.text);
 }
@@ -243,11 +256,18 @@ describe("Slack dispatcher", () => {
     await expect(run.drain()).rejects.toThrow("Connection terminated unexpectedly");
     // Nothing was posted after the failure.
     expect(texts(CHANNEL.platform)).toEqual(["a1"]);
-    // Once the leases run out, the rows go again, in order.
+    // Once the leases run out, the rows go again, in order; a1, posted but never recorded, is
+    // found in the channel by its metadata and not posted again (before: a1, a1, a2, b1).
     advance(10 * 60_000);
     await deliverAll();
-    expect(texts(CHANNEL.platform).slice(-3)).toEqual(["a1", "a2", "b1"]);
+    expect(texts(CHANNEL.platform)).toEqual(["a1", "a2", "b1"]);
+    expect(fake.calls("conversations.history")).toHaveLength(1);
     expect(overlapping).toEqual([]);
+    const a1 = (await listSlackMessages(db, { caseId: ids[0] as string })).find(
+      (m) => m.ts === fake.messages()[0]?.ts,
+    );
+    expect(a1?.channelId).toBe(CHANNEL.platform);
+    expect(await db.query("SELECT * FROM slack_posts_started")).toEqual([]);
   });
 
   it("a notification put back for a retry is not overtaken on its channel, in the same round or a later one", async () => {
@@ -269,8 +289,106 @@ describe("Slack dispatcher", () => {
     await deliverAll();
     expect(texts(CHANNEL.platform)).toEqual(["first", "second", "third"]);
     expect(texts(CHANNEL.security)).toEqual(["third"]);
-    expect((await listOutbox(db, { kind: "notify" })).every((row) => row.status === "done")).toBe(true);
+    const rows = await listOutbox(db, { kind: "notify" });
+    expect(rows.every((row) => row.status === "done")).toBe(true);
+    // Only "first" was tried and failed; the rows held behind it were not attempts, so their
+    // backoff did not grow while they waited (before: 3 and 2).
+    const mine = rows.filter((row) => row.key.startsWith("test:"));
+    expect(mine.map((row) => [(row.payload as NotifyEffect).text, row.attempts])).toEqual([
+      ["first", 2],
+      ["second", 1],
+      ["third", 1],
+    ]);
     expect(overlapping).toEqual([]);
+  });
+
+  it("a dispatcher whose lease ran out while it posted leaves the row to the one that took it over: each channel gets it once", async () => {
+    const [caseId] = await cases(1, "lease-lost");
+    await notify(caseId as string, ["security", "platform"], "slow");
+    const slow = dispatcher();
+    const quick = dispatcher();
+    // The slow dispatcher's first post is answered only after its lease has run out and the
+    // quick one has taken the row over and delivered it.
+    const client = (slow as unknown as { options: { client: WebClient } }).options.client;
+    const post = client.chat.postMessage.bind(client.chat);
+    let stalled = false;
+    client.chat.postMessage = (async (args: ChatPostMessageArguments) => {
+      const answer = await post(args);
+      if (!stalled) {
+        stalled = true;
+        advance(121_000);
+        await quick.drain();
+      }
+      return answer;
+    }) as typeof client.chat.postMessage;
+    await slow.drain();
+    // The quick one found the slow one's unrecorded post in the channel; the slow one posted
+    // nothing once it no longer held the row (before: "slow" twice in the second channel).
+    expect(texts(CHANNEL.security)).toEqual(["slow"]);
+    expect(texts(CHANNEL.platform)).toEqual(["slow"]);
+    const [row] = await listOutbox(db, { kind: "notify" });
+    expect(row?.status).toBe("done");
+    expect((await listSlackMessages(db, { caseId: caseId as string })).map((m) => m.channel).sort()).toEqual([
+      CHANNEL.platform,
+      CHANNEL.security,
+    ]);
+  });
+
+  it("a post started and never answered (the process died): the channel is searched, and the message posted once", async () => {
+    const [caseId] = await cases(1, "died-before-post");
+    await notify(caseId as string, ["platform"], "never reached Slack");
+    // A dispatcher marked the post and died before Slack saw it; its lease runs out.
+    const row = await diedAfterMarking(CHANNEL.platform);
+    // Another case's message in the channel meanwhile, with metadata of its own: not a match.
+    const client = createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url });
+    await client.chat.postMessage({
+      channel: CHANNEL.platform,
+      text: "someone else's",
+      metadata: notificationMetadata({ outboxId: "999", caseId: caseId as string, topic: "escalated" }),
+    });
+    advance(121_000);
+    await dispatcher().drain();
+    expect(texts(CHANNEL.platform)).toEqual(["someone else's", "never reached Slack"]);
+    const [history] = fake.calls("conversations.history");
+    expect(history?.params).toMatchObject({ channel: CHANNEL.platform, include_all_metadata: "true" });
+    // The search starts (with a margin for clock skew) before the mark's time, never at 0.
+    expect(Number(history?.params.oldest)).toBeGreaterThan(0);
+    expect(Number(history?.params.oldest)).toBeLessThan(Date.parse("2026-11-21T12:00:00Z") / 1_000);
+    const posted = fake.calls("chat.postMessage").at(-1)?.params.metadata;
+    expect(JSON.parse(String(posted))).toEqual({
+      event_type: "shgov_notification",
+      event_payload: {
+        outbox_id: row.id,
+        case_digest: expect.stringMatching(/^[0-9a-f]{16}$/),
+        topic: "escalated",
+      },
+    });
+  });
+
+  it("a search Slack refuses (missing_scope) is said, and the message is posted rather than lost", async () => {
+    const [caseId] = await cases(1, "no-history-scope");
+    await notify(caseId as string, ["platform"], "posted anyway");
+    await diedAfterMarking(CHANNEL.platform);
+    fake.fail({ type: "platform_error", error: "missing_scope", method: "conversations.history" });
+    advance(121_000);
+    const lines: { msg: string; error?: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    await new SlackDispatcher({
+      db,
+      policy,
+      client: trackedClient(),
+      render,
+      logger,
+      now,
+      perChannelIntervalMs: INTERVAL_MS,
+    }).drain();
+    expect(texts(CHANNEL.platform)).toEqual(["posted anyway"]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: expect.stringContaining("could not look in Slack"),
+        error: "missing_scope",
+      }),
+    );
   });
 
   it("a Slack outage (503s) delays delivery but loses and duplicates nothing", async () => {

@@ -55,6 +55,8 @@ export interface FakeSlackMessage {
   blocks: unknown[] | null;
   threadTs: string | null;
   edits: number;
+  /** The message's metadata (chat.postMessage `metadata`), answered by conversations.history with include_all_metadata. */
+  metadata: { event_type: string; event_payload: Record<string, unknown> } | null;
 }
 
 /**
@@ -155,6 +157,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           blocks: blocks ?? null,
           threadTs: params.thread_ts ? String(params.thread_ts) : null,
           edits: 0,
+          metadata: parseJson(params.metadata) as FakeSlackMessage["metadata"],
         };
         messages.push(message);
         return {
@@ -162,6 +165,36 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           channel,
           ts: message.ts,
           message: { type: "message", text, ts: message.ts, ...BOT },
+        };
+      }
+      case "conversations.history": {
+        // Newest first, from `oldest` (exclusive) to `latest` (inclusive), a page of `limit` at a
+        // time; the cursor is the offset here (opaque to the client, as Slack's is).
+        const channel = String(params.channel ?? "");
+        if (!channel) return { ok: false, error: "channel_not_found" };
+        const oldest = Number(params.oldest ?? 0);
+        const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
+        const limit = Math.min(999, Number(params.limit ?? 100) || 100);
+        const offset = params.cursor ? Number(Buffer.from(String(params.cursor), "base64").toString()) : 0;
+        const withMetadata = params.include_all_metadata === true || params.include_all_metadata === "true";
+        const matching = messages
+          .filter((m) => m.channel === channel && Number(m.ts) > oldest && Number(m.ts) <= latest)
+          .reverse();
+        const page = matching.slice(offset, offset + limit);
+        const more = offset + limit < matching.length;
+        return {
+          ok: true,
+          messages: page.map((m) => ({
+            type: "message",
+            ts: m.ts,
+            text: m.text,
+            ...BOT,
+            ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+          })),
+          has_more: more,
+          ...(more
+            ? { response_metadata: { next_cursor: Buffer.from(String(offset + limit)).toString("base64") } }
+            : {}),
         };
       }
       case "chat.update": {

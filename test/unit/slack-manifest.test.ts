@@ -23,6 +23,8 @@ const SCOPE_OF: Record<string, string> = {
   "chat.postEphemeral": "chat:write",
   "usergroups.users.list": "usergroups:read",
   "views.open": "commands",
+  // Looking for a post whose record was lost; groups:history as well for private channels.
+  "conversations.history": "channels:history",
 };
 
 function sources(dir: string): string {
