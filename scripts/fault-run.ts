@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     SLACK_BOT_TOKEN: "xoxb-fault-run",
     SLACK_SIGNING_SECRET: "fault-run-signing-secret",
     SLACK_API_URL: slack.url,
+    // The fake allows a post per 20 ms per channel: the run checks delivery, not Slack's pace.
+    SLACK_POST_INTERVAL_MS: "20",
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "AKIDFAKE",
     AWS_SECRET_ACCESS_KEY: "fake",
@@ -245,6 +247,14 @@ async function main(): Promise<void> {
   }
   // A second of grace for the last Slack answers to be recorded.
   await sleep(2_000);
+  if (!settled) {
+    // What is still pending, and why: the first thing to look at when the run fails here.
+    const pending = await db.query<Record<string, unknown>>(
+      `SELECT kind, attempts, count(*)::int AS rows, min(available_at) AS next_at, max(last_error) AS last_error
+         FROM outbox WHERE status = 'pending' GROUP BY kind, attempts ORDER BY kind, attempts`,
+    );
+    for (const row of pending) say(`fault-run: still pending: ${JSON.stringify(row)}`);
+  }
 
   const perCase = await db.query<{ id: string; observed: number }>(
     `SELECT c.id, (SELECT count(*)::int FROM audit_events a WHERE a.case_id = c.id AND a.type = 'finding.observed') AS observed

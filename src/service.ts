@@ -164,7 +164,7 @@ export async function startService(
           });
           await checkSlackToken(slackClient, logger);
           // One pacer for every sender to a channel: per-finding messages and digests share Slack's limit.
-          const pacer = new ChannelPacer(options.slackIntervalMs ?? 1_000);
+          const pacer = new ChannelPacer(options.slackIntervalMs ?? env.SLACK_POST_INTERVAL_MS);
           const slack = new SlackDispatcher({
             db,
             policy,

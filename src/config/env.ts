@@ -50,6 +50,8 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  // Slack allows about one message per second per channel; less only behind a proxy that allows more.
+  SLACK_POST_INTERVAL_MS: intInRange(0, 60_000, 1_000),
   PUBLIC_URL: z.preprocess(
     emptyAsUndefined,
     z

@@ -8,7 +8,7 @@ import { RepeatedFailureLog } from "../log.js";
 import { outboxBackoffMs } from "../securityhub/dispatcher.js";
 import { loadCases } from "../store/cases.js";
 import { type Database, iso, type Sql } from "../store/database.js";
-import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
+import { claimOutbox, finishOutbox, type OutboxRow, releaseOutbox, retryOutbox } from "../store/outbox.js";
 import {
   clearSlackPosts,
   exceptionEvents,
@@ -120,8 +120,11 @@ export function classifySlackError(error: unknown): SlackFailure {
   }
 }
 
-/** Closed, put back until `at`, or taken over by another dispatcher (its lease was lost). */
-type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date } | { kind: "lost" };
+/**
+ * Closed, put back until `at`, taken over by another dispatcher (its lease was lost), or left
+ * untouched because the round ended (a failure elsewhere) before its turn came.
+ */
+type RowOutcome = { kind: "closed" } | { kind: "retry"; at: Date } | { kind: "lost" } | { kind: "left" };
 
 /** One taken row in a round: its messages (or why they could not be rendered) and its turns. */
 interface Delivery {
@@ -143,6 +146,8 @@ interface Delivery {
 interface Waits {
   cases: Map<string, Date>;
   channels: Map<string, Date>;
+  /** The round failed: the rows not tried yet are left as they are (released next round). */
+  failed: boolean;
 }
 
 /** A row not delivered (yet): the later rows of its case and of the channels it has still to reach follow it. */
@@ -203,6 +208,8 @@ export class SlackDispatcher {
   private readonly pacer: ChannelPacer;
   private readonly loop: PollLoop;
   private readonly stopping = new AbortController();
+  /** Rows a failed round left leased to this dispatcher (id → lease token), released next round. */
+  private readonly leftLeased = new Map<string, string>();
 
   constructor(private readonly options: SlackDispatcherOptions) {
     this.now = options.now ?? (() => new Date());
@@ -225,10 +232,30 @@ export class SlackDispatcher {
   async runOnce(): Promise<number> {
     if (this.loop.stopped) return 0;
     const { db } = this.options;
+    if (this.leftLeased.size > 0) {
+      // The rows a failed round left under this dispatcher's lease go again now, not when the
+      // lease runs out: a database blip would otherwise stall their channels for the whole lease.
+      const left = [...this.leftLeased].map(([id, leasedUntil]) => ({ id, leasedUntil }));
+      await db.transaction((tx) => releaseOutbox(tx, left, this.now()));
+      this.leftLeased.clear();
+    }
     const rows = await db.transaction((tx) =>
       claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 20, this.options.leaseMs ?? 120_000),
     );
     if (rows.length === 0) return 0;
+    const answered = new Set<string>();
+    try {
+      await this.deliverPage(rows, answered);
+    } catch (error) {
+      for (const row of rows) if (!answered.has(row.id)) this.leftLeased.set(row.id, row.availableAt);
+      throw error;
+    }
+    return rows.length;
+  }
+
+  /** Delivers the rows taken; `answered` gets the id of each row closed, put back or lost. */
+  private async deliverPage(rows: OutboxRow[], answered: Set<string>): Promise<void> {
+    const { db } = this.options;
     // Older rows still pending but not taken (waiting for a retry, or leased by a dispatcher that
     // died) go before the rows taken now that share a case or a channel with them.
     const earlier = await earlierPendingRows(db, rows);
@@ -258,7 +285,7 @@ export class SlackDispatcher {
         posted.get(row.id) ?? new Set(),
         unrecorded.get(row.id) ?? new Map(),
       );
-    const waits: Waits = { cases: new Map(), channels: new Map() };
+    const waits: Waits = { cases: new Map(), channels: new Map(), failed: false };
     for (const row of earlier) hold(waits, plan(row), new Date(row.availableAt));
     // Every message's turn at its channel is reserved now, in outbox id order (rows come sorted
     // by id), before anything is posted: a row that reaches its channels sooner than an earlier
@@ -273,28 +300,30 @@ export class SlackDispatcher {
     for (const delivery of deliveries)
       byCase.set(delivery.row.caseId, [...(byCase.get(delivery.row.caseId) ?? []), delivery]);
     // A failure (the database gone mid-round) stops the round: no case posts again before the
-    // rows already posted could be recorded, and the rows not reached stay leased.
-    let roundFailed = false;
+    // rows already posted could be recorded, and the rows not reached stay leased until the
+    // next round releases them.
     const results = await Promise.allSettled(
       [...byCase.values()].map(async (caseDeliveries) => {
         let index = 0;
         try {
           for (; index < caseDeliveries.length; index++) {
             const delivery = caseDeliveries[index] as Delivery;
-            if (roundFailed) {
+            if (waits.failed) {
               hold(waits, delivery, new Date(delivery.row.availableAt));
               for (const turn of delivery.turns.values()) turn.end();
               continue;
             }
             try {
               const outcome = await this.deliver(delivery, waits);
+              if (outcome.kind !== "left") answered.add(delivery.row.id);
               // Put back: the later rows of its case and of the channels it has not reached follow it.
               if (outcome.kind === "retry") hold(waits, delivery, outcome.at);
-              // Another dispatcher has it: the later rows wait for that one to deliver it.
-              if (outcome.kind === "lost") hold(waits, delivery, new Date(delivery.row.availableAt));
+              // Another dispatcher has it, or the round ended: the later rows wait for it.
+              if (outcome.kind === "lost" || outcome.kind === "left")
+                hold(waits, delivery, new Date(delivery.row.availableAt));
             } catch (error) {
-              // Left leased: it is offered again when the lease runs out, and the others wait for it.
-              roundFailed = true;
+              // Left leased (released at the start of the next round), and the others wait for it.
+              waits.failed = true;
               hold(waits, delivery, new Date(delivery.row.availableAt));
               throw error;
             } finally {
@@ -313,7 +342,6 @@ export class SlackDispatcher {
     );
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
-    return rows.length;
   }
 
   /** A row's messages rendered against the case as it is now, and the channels it has still to reach. */
@@ -354,6 +382,7 @@ export class SlackDispatcher {
 
   private async deliver(delivery: Delivery, waits: Waits): Promise<RowOutcome> {
     const { row, effect, current, messages, posted, unrecorded, pending } = delivery;
+    if (waits.failed) return { kind: "left" };
     const caseWait = waits.cases.get(row.caseId);
     if (caseWait) {
       await this.retry(row, caseWait, "waiting for an earlier notification of the case", false);
@@ -372,6 +401,8 @@ export class SlackDispatcher {
       if (posted.has(message.channel)) continue;
       const turn = delivery.turns.get(message.channel);
       await turn?.ready;
+      // The round failed while this row waited for its turn: nothing more is written or posted.
+      if (waits.failed) return { kind: "left" };
       // An earlier row with a message for this channel was put back: this one goes after it.
       const channelWait = waits.channels.get(message.channel);
       if (channelWait) {

@@ -127,6 +127,24 @@ export async function retryOutbox(
   );
 }
 
+/**
+ * Gives back rows a dispatcher took and could not deliver (its round failed): due again at `now`,
+ * the take not counted as an attempt. Only rows still under the lease given (see claimOutbox).
+ */
+export async function releaseOutbox(
+  tx: Sql,
+  rows: { id: string; leasedUntil: string }[],
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `UPDATE outbox o SET available_at = $2::timestamptz, attempts = GREATEST(o.attempts - 1, 0)
+       FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, leased_until timestamptz)
+      WHERE o.id = x.id AND o.status = 'pending' AND o.available_at = x.leased_until`,
+    [JSON.stringify(rows.map((row) => ({ id: row.id, leased_until: row.leasedUntil }))), now.toISOString()],
+  );
+}
+
 export async function listOutbox(
   db: Sql,
   filter: { caseId?: string; kind?: Effect["kind"]; status?: OutboxStatus } = {},

@@ -82,6 +82,27 @@ describe("ChannelPacer", () => {
     await Promise.all(waiting);
     expect(went).toEqual([5_000, 6_000, 7_000]);
   });
+
+  it("a sender that stops leaves at once, inside a long Retry-After and behind another waiter, and the others keep their order", async () => {
+    // The real sleep: before, a stopping dispatcher slept out the whole block (here ten minutes,
+    // far past the test's timeout).
+    const pacer = new ChannelPacer(1_000);
+    await pacer.take("A");
+    pacer.block("A", 10 * 60_000);
+    const other = new AbortController();
+    const stopping = new AbortController();
+    const first = pacer.take("A", other.signal);
+    const second = pacer.take("A", stopping.signal);
+    let firstLeft = false;
+    void first.then(() => {
+      firstLeft = true;
+    });
+    stopping.abort();
+    await expect(second).resolves.toBeUndefined(); // left while `first` still waits
+    expect(firstLeft).toBe(false);
+    other.abort();
+    await expect(first).resolves.toBeUndefined();
+  });
 });
 
 describe("ChannelTurns", () => {
