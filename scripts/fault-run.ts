@@ -21,6 +21,7 @@ import pg from "pg";
 import { freePort, redisAnswers } from "../src/demo/redis-server.js";
 import { verifyAudit } from "../src/store/audit-verify.js";
 import { openStore } from "../src/store/open.js";
+import buildForTests from "../test/support/build-for-tests.js";
 import { asffEvent, REPO_ROOT } from "../test/support/events.js";
 import { startFakeSecurityHub } from "../test/support/fake-securityhub.js";
 import { startFakeSlack } from "../test/support/fake-slack.js";
@@ -70,6 +71,7 @@ async function startDurableRedis(dir: string, port: number): Promise<ChildProces
 
 async function main(): Promise<void> {
   const started = performance.now();
+  buildForTests(); // startServe runs the compiled CLI
   const work = mkdtempSync(join(tmpdir(), "shgov-fault-run-"));
   const postgres = await startPrivatePostgres();
   const redisPort = await freePort();

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { endOfDay } from "../engine/case.js";
 import type { HumanInput } from "../engine/inputs.js";
+import { ShgovError } from "../errors.js";
 import { unstorableStrings } from "../intake/storable-text.js";
 import { formatPath } from "../intake/zod-errors.js";
 
@@ -54,8 +55,11 @@ export const caseActionSchema = z.discriminatedUnion("action", [
 
 export type CaseAction = z.input<typeof caseActionSchema>;
 
-export class CaseActionError extends Error {
+export class CaseActionError extends ShgovError {
   override name = "CaseActionError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("action.invalid", message, options);
+  }
 }
 
 /** Validates an action; a bad one throws with every field named. */

@@ -4,13 +4,17 @@ import { type CaseAction, parseCaseAction } from "../app/case-actions.js";
 import { loadEnv } from "../config/env.js";
 import { caseRef } from "../engine/case-ref.js";
 import { formatInstant } from "../engine/time-text.js";
+import { ShgovError } from "../errors.js";
 import { loadPolicyDir } from "../policy/load.js";
 import { openStore } from "../store/open.js";
 import { runningService, ServiceAnswerError } from "./case-reader.js";
 
 /** Thrown when the rules refuse an action: the message says why. */
-export class ActionRefusedError extends Error {
+export class ActionRefusedError extends ShgovError {
   override name = "ActionRefusedError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("action.refused", message, options);
+  }
 }
 
 interface ActorOptions {

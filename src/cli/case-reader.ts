@@ -1,5 +1,6 @@
 import type { Env } from "../config/env.js";
 import type { CaseStatus } from "../engine/case.js";
+import { ShgovError } from "../errors.js";
 import { buildReport, type ReportRequest } from "../report/build-report.js";
 import type { Report } from "../report/model.js";
 import { type CaseDetail, type CaseSummary, getCase, listCases } from "../store/cases.js";
@@ -16,8 +17,11 @@ export interface CaseReader {
 }
 
 /** The running service answered the CLI with an error. */
-export class ServiceAnswerError extends Error {
+export class ServiceAnswerError extends ShgovError {
   override name = "ServiceAnswerError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("service.answered_error", message, options);
+  }
 }
 
 /**

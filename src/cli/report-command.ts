@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { loadEnv } from "../config/env.js";
+import { ShgovError } from "../errors.js";
 import { loadPolicyDir } from "../policy/load.js";
 import { renderTrendChartPng } from "../report/chart.js";
 import type { Report } from "../report/model.js";
@@ -14,8 +15,11 @@ export const REPORT_FORMATS = ["md", "csv", "json", "html"] as const;
 type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The report could not be written: said in one line, without a stack. */
-export class ReportOutputError extends Error {
+export class ReportOutputError extends ShgovError {
   override name = "ReportOutputError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("report.output_failed", message, options);
+  }
 }
 
 interface ReportOptions {

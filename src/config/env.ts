@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ShgovError } from "../errors.js";
 import { formatPath } from "../intake/zod-errors.js";
 
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
@@ -98,8 +99,11 @@ export const envSchema = z.object({
 
 export type Env = z.output<typeof envSchema>;
 
-export class ConfigError extends Error {
+export class ConfigError extends ShgovError {
   override name = "ConfigError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("config.invalid", message, options);
+  }
 }
 
 /** Parses the environment; a bad value fails with the variable's name and what was expected. */

@@ -7,6 +7,7 @@ import { reportText } from "../cli/audit-command.js";
 import { renderTable, truncate } from "../cli/table.js";
 import { type Env, loadEnv } from "../config/env.js";
 import { formatInstant } from "../engine/time-text.js";
+import { ShgovError } from "../errors.js";
 import { deleteQueueKeys } from "../queue/redis.js";
 import { startService } from "../service.js";
 import { verifyAudit } from "../store/audit-verify.js";
@@ -21,8 +22,11 @@ export { EXAMPLE_EVENTS_DIR };
 /** The demo's clock starts here and jumps forward through the story. */
 export const DEMO_START = "2026-11-20T10:00:00.000Z";
 
-export class DemoPrerequisiteError extends Error {
+export class DemoPrerequisiteError extends ShgovError {
   override name = "DemoPrerequisiteError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("demo.prerequisite_missing", message, options);
+  }
 }
 
 export interface DemoOptions {

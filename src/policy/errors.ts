@@ -1,3 +1,4 @@
+import { ShgovError } from "../errors.js";
 /** One problem in a policy directory, located by file, YAML path and (when known) line. */
 export interface PolicyProblem {
   file: string;
@@ -14,9 +15,9 @@ export function formatProblem(problem: PolicyProblem): string {
   return `${where}: ${message}${line}`;
 }
 
-export class PolicyError extends Error {
+export class PolicyError extends ShgovError {
+  override name = "PolicyError";
   constructor(readonly problems: PolicyProblem[]) {
-    super(`invalid policy:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
-    this.name = "PolicyError";
+    super("policy.invalid", `invalid policy:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
   }
 }

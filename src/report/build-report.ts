@@ -1,6 +1,7 @@
 import { CASE_STATUSES } from "../engine/case.js";
 import { EKS_CALENDAR } from "../engine/eks-calendar.js";
 import { SEVERITIES, type Severity } from "../engine/finding.js";
+import { ShgovError } from "../errors.js";
 import type { Database } from "../store/database.js";
 import { formatInstant } from "./format.js";
 import {
@@ -48,8 +49,11 @@ export interface ReportRequest {
   generatedAt?: Date;
 }
 
-export class ReportRequestError extends Error {
+export class ReportRequestError extends ShgovError {
   override name = "ReportRequestError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("report.request_invalid", message, options);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Policy } from "../engine/policy.js";
+import { ShgovError } from "../errors.js";
 import { parseDuration } from "../policy/units.js";
 import type { ReportRequest } from "./build-report.js";
 import { formatInstant } from "./format.js";
@@ -30,13 +31,13 @@ export function reportTeams(policy: Policy): { known: string[]; owners: string[]
   };
 }
 
-export class ReportQueryError extends Error {
+export class ReportQueryError extends ShgovError {
   override name = "ReportQueryError";
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super("report.query_invalid", `${field}: ${message}`);
   }
 }
 

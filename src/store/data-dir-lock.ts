@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { ShgovError } from "../errors.js";
 
 /**
  * Embedded PGlite allows one process per data directory. The process that opens it writes this
@@ -16,8 +17,11 @@ export interface DataDirOwner {
   startedAt: string;
 }
 
-export class DataDirBusyError extends Error {
+export class DataDirBusyError extends ShgovError {
   override name = "DataDirBusyError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("store.data_dir_busy", message, options);
+  }
 }
 
 function busyError(dataDir: string, owner: DataDirOwner | null): DataDirBusyError {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { ShgovError } from "../errors.js";
 import type { Report } from "../report/model.js";
 import { iso, isoOrNull, type Sql } from "./database.js";
 
@@ -66,8 +67,11 @@ function fromRow(row: ReportRunRow): ReportRun {
 }
 
 /** The holder of a period's claim lost it (it was silent too long and another instance took over). */
-export class ReportClaimLostError extends Error {
+export class ReportClaimLostError extends ShgovError {
   override name = "ReportClaimLostError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("report.claim_lost", message, options);
+  }
 }
 
 /**

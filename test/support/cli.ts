@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { TEST_BUILD_DIR } from "./build-for-tests.js";
 import { REPO_ROOT } from "./events.js";
 
 export interface CliResult {
@@ -8,25 +9,21 @@ export interface CliResult {
   stderr: string;
 }
 
-/** tsx by its path, so that the CLI also runs from a working directory outside the repository. */
-export const TSX_LOADER = import.meta.resolve("tsx");
+/** `shgov` as the tests run it: node and the compiled entry point (see build-for-tests.ts). */
+export const SHGOV = [join(TEST_BUILD_DIR, "cli/main.js")];
 
-/** Runs `shgov ARGS` from the sources, as a user would run the built CLI. */
+/** Runs `shgov ARGS` as a process, as a user runs the built CLI. */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
   cwd = REPO_ROOT,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", TSX_LOADER, join(REPO_ROOT, "src/cli/main.ts"), ...args],
-      {
-        cwd,
-        env: { ...process.env, LOG_LEVEL: "warn", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [...SHGOV, ...args], {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
-import { TSX_LOADER } from "./cli.js";
+import { SHGOV } from "./cli.js";
 import { REPO_ROOT } from "./events.js";
 
 /** `shgov serve` as its own process, as a user or an orchestrator runs it. */
@@ -19,15 +18,11 @@ export interface ServeProcess {
 }
 
 export function startServe(env: Record<string, string | undefined>, cwd = REPO_ROOT): ServeProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", TSX_LOADER, join(REPO_ROOT, "src/cli/main.ts"), "serve"],
-    {
-      cwd,
-      env: { ...process.env, LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, [...SHGOV, "serve"], {
+    cwd,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout?.on("data", (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
+import { SHGOV } from "./cli.js";
 import { REPO_ROOT } from "./events.js";
 
 /** `shgov serve --role worker` (or another role) as a child process, so a test can kill it for real. */
@@ -7,15 +7,11 @@ export function spawnWorker(
   env: Record<string, string>,
   role: "worker" | "dispatcher" = "worker",
 ): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "--role", role],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, [...SHGOV, "serve", "--role", role], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   child.stderr?.on("data", (chunk: Buffer) => {
     if (process.env.SHGOV_TEST_VERBOSE) process.stderr.write(chunk);
   });
