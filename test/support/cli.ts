@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { TEST_BUILD_DIR } from "./build-for-tests.js";
+import { builtCli } from "./build-for-tests.js";
 import { REPO_ROOT } from "./events.js";
 
 export interface CliResult {
@@ -9,9 +8,6 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `shgov` as the tests run it: node and the compiled entry point (see build-for-tests.ts). */
-export const SHGOV = [join(TEST_BUILD_DIR, "cli/main.js")];
-
 /** Runs `shgov ARGS` as a process, as a user runs the built CLI. */
 export function runCli(
   args: string[],
@@ -19,7 +15,7 @@ export function runCli(
   cwd = REPO_ROOT,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...SHGOV, ...args], {
+    const child = spawn(process.execPath, [builtCli(), ...args], {
       cwd,
       env: { ...process.env, LOG_LEVEL: "warn", ...env },
       stdio: ["ignore", "pipe", "pipe"],

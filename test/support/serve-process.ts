@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { SHGOV } from "./cli.js";
+import { builtCli } from "./build-for-tests.js";
 import { REPO_ROOT } from "./events.js";
 
 /** `shgov serve` as its own process, as a user or an orchestrator runs it. */
@@ -18,7 +18,7 @@ export interface ServeProcess {
 }
 
 export function startServe(env: Record<string, string | undefined>, cwd = REPO_ROOT): ServeProcess {
-  const child = spawn(process.execPath, [...SHGOV, "serve"], {
+  const child = spawn(process.execPath, [builtCli(), "serve"], {
     cwd,
     env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { SHGOV } from "./cli.js";
+import { builtCli } from "./build-for-tests.js";
 import { REPO_ROOT } from "./events.js";
 
 /** `shgov serve --role worker` (or another role) as a child process, so a test can kill it for real. */
@@ -7,7 +7,7 @@ export function spawnWorker(
   env: Record<string, string>,
   role: "worker" | "dispatcher" = "worker",
 ): ChildProcess {
-  const child = spawn(process.execPath, [...SHGOV, "serve", "--role", role], {
+  const child = spawn(process.execPath, [builtCli(), "serve", "--role", role], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "pipe"],
