@@ -36,7 +36,7 @@ import { applyEvents, decide } from "../src/engine/decide.js";
 import type { Finding } from "../src/engine/finding.js";
 import type { Policy } from "../src/engine/policy.js";
 import { nextDueAt } from "../src/engine/timers.js";
-import { canonicalJson } from "../src/intake/canonical-json.js";
+import { canonicalJson } from "../src/lib/canonical-json.js";
 import { loadPolicyDir } from "../src/policy/load.js";
 import { type AuditContent, type AuditRow, auditRows } from "../src/store/audit-log.js";
 import { verifyAudit } from "../src/store/audit-verify.js";

@@ -14,6 +14,7 @@ import { adminRoutes } from "./http/admin-api.js";
 import { sendJson } from "./http/respond.js";
 import { createHttpServer, type Route } from "./http/server.js";
 import { handleEvents } from "./intake/http-intake.js";
+import { within } from "./lib/timeout.js";
 import { RepeatedFailureLog } from "./log.js";
 import type { DbMetricsOptions } from "./metrics/db-metrics.js";
 import { recordIntakeOutcome, recordRedisDataLoss } from "./metrics/registry.js";
@@ -427,9 +428,7 @@ class Closers {
       await all;
       return { unfinished: [] };
     }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    await within(all, timeoutMs, undefined);
     return { unfinished: [...unfinished] };
   }
 }
@@ -471,7 +470,9 @@ async function checkAws(env: Env, logger: Logger): Promise<{ region: string }> {
         "AWS_REGION is not set, and no AWS profile names a region: set it to the region where Security Hub aggregates your findings (or SECURITYHUB_DRY_RUN=true to run without AWS)",
       );
     }
-    const credentials = await withTimeout(probe.config.credentials(), 5_000).catch((error: Error) => error);
+    const credentials = await within(probe.config.credentials(), 5_000, TIMED_OUT).catch(
+      (error: Error) => error,
+    );
     if (credentials instanceof Error || credentials === TIMED_OUT) {
       logger.warn(
         { region, error: credentials instanceof Error ? credentials.message : "no answer within 5 s" },
@@ -488,7 +489,7 @@ async function checkAws(env: Env, logger: Logger): Promise<{ region: string }> {
 /** A bot token Slack refuses means no message will ever leave: said at start, once. */
 async function checkSlackToken(client: WebClient, logger: Logger): Promise<void> {
   type Answer = { ok: true; team?: string; user?: string } | { ok: false; refused: boolean; error: string };
-  const answer = await withTimeout(
+  const answer = await within(
     client.auth.test().then(
       (result): Answer => ({
         ok: true,
@@ -502,6 +503,7 @@ async function checkSlackToken(client: WebClient, logger: Logger): Promise<void>
           : { ok: false, refused: false, error: error.message ?? String(error) },
     ),
     5_000,
+    TIMED_OUT,
   );
   if (answer === TIMED_OUT) {
     logger.warn("Slack did not answer auth.test within 5 s; messages wait in the outbox until it does");
@@ -521,13 +523,3 @@ async function checkSlackToken(client: WebClient, logger: Logger): Promise<void>
 }
 
 const TIMED_OUT = Symbol("timed out");
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

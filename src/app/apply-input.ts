@@ -1,5 +1,5 @@
 import type { Case, CaseEvent } from "../engine/case.js";
-import { decide, refusalEvent } from "../engine/decide.js";
+import { decide, refusal } from "../engine/decide.js";
 import type { Effect } from "../engine/effects.js";
 import type { EngineInput, HumanInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
@@ -34,14 +34,10 @@ export async function applyInputInTx(
     if (input.type !== "human")
       return { rejection: decision.rejection, events: [], effects: [], case: current };
     // A person's refused action is audited (who tried what, and why it was refused); nothing else changes.
-    const refused = refusalEvent(input, decision.rejection, at);
-    const after = batch.apply(
-      caseId,
-      { events: [refused], effects: [], rejection: null, findingIsNewer: false },
-      at,
-    );
+    const refused = refusal(current, input, decision.rejection, at);
+    const after = batch.apply(caseId, refused, at);
     await batch.write(tx);
-    return { rejection: decision.rejection, events: [refused], effects: [], case: after };
+    return { rejection: decision.rejection, events: refused.events, effects: [], case: after };
   }
   const after = batch.apply(caseId, decision, at);
   await batch.write(tx);
@@ -84,13 +80,10 @@ export function recordRefusal(
     const caseId = await resolveCaseId(tx, caseRef);
     if (caseId === null) return;
     const batch = await CaseBatch.open(tx, policy, [caseId]);
-    if (!batch.get(caseId)) return;
+    const current = batch.get(caseId);
+    if (!current) return;
     const at = now();
-    batch.apply(
-      caseId,
-      { events: [refusalEvent(input, reason, at)], effects: [], rejection: null, findingIsNewer: false },
-      at,
-    );
+    batch.apply(caseId, refusal(current, input, reason, at), at);
     await batch.write(tx);
   });
 }

@@ -2,8 +2,8 @@ import { z } from "zod";
 import { endOfDay } from "../engine/case.js";
 import type { HumanInput } from "../engine/inputs.js";
 import { ShgovError } from "../errors.js";
-import { unstorableStrings } from "../intake/storable-text.js";
-import { formatPath } from "../intake/zod-errors.js";
+import { unstorableStrings } from "../lib/storable-text.js";
+import { formatPath } from "../lib/zod-errors.js";
 
 const name = z.string().trim().min(1, "must not be empty").max(200, "at most 200 characters");
 /** A calendar day that exists: 2026-02-31 is refused, not rolled over to March. */

@@ -1,5 +1,5 @@
 import type { Case } from "../engine/case.js";
-import { applyEvents, type DecisionResult } from "../engine/decide.js";
+import type { DecisionResult } from "../engine/decide.js";
 import type { Policy } from "../engine/policy.js";
 import { nextDueAt } from "../engine/timers.js";
 import { type AuditRow, auditRows, insertAuditRows } from "../store/audit-log.js";
@@ -54,7 +54,8 @@ export class CaseBatch {
   apply(id: string, decision: DecisionResult, at: Date): Case | null {
     const current = this.get(id);
     if (decision.events.length === 0) return current;
-    const next = applyEvents(current, decision.events);
+    // The engine folded its events already: the case it hands back is the one to store.
+    const next = decision.state;
     if (!next) throw new Error(`the engine's events left no case for ${id}`);
     const rows = auditRows(next.id, (current?.version ?? 0) + 1, this.heads.get(id) ?? null, decision.events);
     this.audit.push(...rows);

@@ -1,11 +1,9 @@
 import { request } from "node:http";
 import type { Command } from "commander";
 import { type Env, loadEnv } from "../config/env.js";
-import { type AuditReport, verifyAudit } from "../store/audit-verify.js";
+import { type AuditReport, auditReportText, verifyAudit } from "../store/audit-verify.js";
 import { openStore } from "../store/open.js";
 import { runningService } from "./case-reader.js";
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** `shgov audit verify`: exit 0 when the audit log is intact, 1 when a problem is found. */
 export function addAuditCommand(program: Command): void {
@@ -29,21 +27,9 @@ export function addAuditCommand(program: Command): void {
         return;
       }
       if (options.json) out(JSON.stringify(report, null, 2));
-      else out(reportText(report));
+      else out(auditReportText(report));
       if (!report.ok) process.exitCode = 1;
     });
-}
-
-export function reportText(report: AuditReport): string {
-  const counts = `${plural(report.casesChecked, "case")}, ${plural(report.rowsChecked, "event")}`;
-  if (report.ok) return `OK: ${counts} verified`;
-  const lines = report.problems.map(
-    (problem) => `${problem.kind}: case ${problem.caseId} seq ${problem.seq ?? "-"}: ${problem.message}`,
-  );
-  if (report.problemsOmitted > 0) lines.push(`... and ${report.problemsOmitted} more`);
-  const total = report.problems.length + report.problemsOmitted;
-  lines.push(`FAILED: ${plural(total, "problem")} in ${counts} checked`);
-  return lines.join("\n");
 }
 
 /**

@@ -1,7 +1,8 @@
 import { formatInstant } from "../engine/time-text.js";
 import { upgradeDeadlineText } from "../engine/upgrade-dates.js";
+import { renderTable } from "../lib/table.js";
+import { truncate } from "../lib/text.js";
 import type { CaseDetail, CaseSummary } from "../store/cases.js";
-import { renderTable, truncate } from "./table.js";
 
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "not tracked");
 

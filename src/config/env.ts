@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ShgovError } from "../errors.js";
-import { formatPath } from "../intake/zod-errors.js";
+import { formatPath } from "../lib/zod-errors.js";
 
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().min(1).optional());

@@ -3,14 +3,14 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { reportText } from "../cli/audit-command.js";
-import { renderTable, truncate } from "../cli/table.js";
 import { type Env, loadEnv } from "../config/env.js";
 import { formatInstant } from "../engine/time-text.js";
 import { ShgovError } from "../errors.js";
+import { renderTable } from "../lib/table.js";
+import { truncate } from "../lib/text.js";
 import { deleteQueueKeys } from "../queue/redis.js";
 import { startService } from "../service.js";
-import { verifyAudit } from "../store/audit-verify.js";
+import { auditReportText, verifyAudit } from "../store/audit-verify.js";
 import { type CaseSummary, listCases } from "../store/cases.js";
 import { type PrivateRedis, redisAnswers, redisServerOnPath, startPrivateRedis } from "./redis-server.js";
 import { startSlackStandIn } from "./slack-stand-in.js";
@@ -146,7 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const audit = await verifyAudit(service.db);
     out("");
     out(`── audit verify (as \`shgov audit verify\`)`);
-    out(`  ${reportText(audit)}: every decision above is a hash-chained audit event`);
+    out(`  ${auditReportText(audit)}: every decision above is a hash-chained audit event`);
     if (!audit.ok) throw new Error("the demo's audit log does not verify");
     out("");
     if (!options.blockKitLinks)

@@ -12,6 +12,9 @@ export const CASE_STATUSES = [
   "breached",
 ] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
+export type OpenStatus = Exclude<CaseStatus, "resolved">;
+/** Every status but resolved: the cases someone still has to act on. */
+export const OPEN_STATUSES = CASE_STATUSES.filter((status): status is OpenStatus => status !== "resolved");
 
 export interface ObservedVersion {
   updatedAt: string;

@@ -2,7 +2,7 @@ import { type Case, type CaseEvent, evolve } from "./case.js";
 import { base, Decision, who } from "./decision.js";
 import type { Effect } from "./effects.js";
 import { decideException } from "./exceptions.js";
-import { type EngineInput, type HumanInput, NOTE_IDENTITY } from "./inputs.js";
+import { type EffectFailedInput, type EngineInput, type HumanInput, NOTE_IDENTITY } from "./inputs.js";
 import { observeFinding } from "./observe.js";
 import type { Policy } from "./policy.js";
 import { membershipProblem } from "./teams.js";
@@ -18,6 +18,8 @@ export interface DecisionResult {
   rejection: string | null;
   /** For observations: true when the version is newer than the one the case holds (the stored finding is replaced). */
   findingIsNewer: boolean;
+  /** The case after the events (as it was, when there are none): the shell stores it as it is. */
+  state: Case | null;
 }
 
 /**
@@ -32,32 +34,51 @@ export function decide(current: Case | null, input: EngineInput, policy: Policy,
     findingIsNewer = observeFinding(d, current, input, policy);
   } else if (current === null) {
     d.reject("there is no such case");
-  } else if (input.type === "timer_due") {
-    fireTimers(d, current, policy);
-  } else if (input.type === "human") {
-    const rejection = decideHuman(d, current, input, policy);
-    if (rejection !== undefined) d.reject(rejection);
-  } else if (input.type === "suppressor_found") {
-    attribute(d, current, input);
   } else {
-    d.emit({
-      type: "effect.failed",
-      ...base(d.at, "securityhub-governor:dispatcher", input.error),
-      effect: `${input.effect}:${input.purpose}`,
-      error: input.error,
-      workflowStatus: input.purpose === "apply_exception" ? current.latest.workflowStatus : null,
-    });
-    d.effect({
-      kind: "notify",
-      caseId: current.id,
-      topic: "effect.failed",
-      teams: [current.owner],
-      mentionLeads: false,
-      text: `The bot could not update "${current.title}" in Security Hub (${input.purpose.replaceAll("_", " ")}): ${input.error}`,
-    });
+    switch (input.type) {
+      case "timer_due":
+        fireTimers(d, current, policy);
+        break;
+      case "human": {
+        const rejection = decideHuman(d, current, input, policy);
+        if (rejection !== undefined) d.reject(rejection);
+        break;
+      }
+      case "suppressor_found":
+        attribute(d, current, input);
+        break;
+      case "effect_failed":
+        effectFailed(d, current, input);
+        break;
+      default: {
+        // A new kind of input fails to compile here until it is decided.
+        const unhandled: never = input;
+        throw new Error(`unknown engine input ${JSON.stringify(unhandled)}`);
+      }
+    }
   }
-  if (d.rejection !== null) return { events: [], effects: [], rejection: d.rejection, findingIsNewer: false };
-  return { events: d.events, effects: d.effects, rejection: null, findingIsNewer };
+  if (d.rejection !== null)
+    return { events: [], effects: [], rejection: d.rejection, findingIsNewer: false, state: current };
+  return { events: d.events, effects: d.effects, rejection: null, findingIsNewer, state: d.state };
+}
+
+/** A dispatcher could not carry out an effect: recorded, and the owner told. */
+function effectFailed(d: Decision, current: Case, input: EffectFailedInput): void {
+  d.emit({
+    type: "effect.failed",
+    ...base(d.at, "securityhub-governor:dispatcher", input.error),
+    effect: `${input.effect}:${input.purpose}`,
+    error: input.error,
+    workflowStatus: input.purpose === "apply_exception" ? current.latest.workflowStatus : null,
+  });
+  d.effect({
+    kind: "notify",
+    caseId: current.id,
+    topic: "effect.failed",
+    teams: [current.owner],
+    mentionLeads: false,
+    text: `The bot could not update "${current.title}" in Security Hub (${input.purpose.replaceAll("_", " ")}): ${input.error}`,
+  });
 }
 
 function decideHuman(d: Decision, c: Case, input: HumanInput, policy: Policy): string | undefined {
@@ -111,6 +132,23 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
     mentionLeads: false,
     text: `Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED without an approved exception. The bot set it back to ${c.suppression.revertTo}. Team ${c.owner} owns it; to suppress it, request an exception.`,
   });
+}
+
+/** A refused action as a decision of its own: its audit event, so refusals are part of the log. */
+export function refusal(
+  current: Case,
+  input: Pick<HumanInput, "user" | "team" | "action">,
+  rejection: string,
+  now: Date,
+): DecisionResult {
+  const event = refusalEvent(input, rejection, now);
+  return {
+    events: [event],
+    effects: [],
+    rejection: null,
+    findingIsNewer: false,
+    state: evolve(current, event),
+  };
 }
 
 /** The audit event of a refused action: the shell records it, so refusals are part of the log. */

@@ -1,6 +1,7 @@
 import { type Case, endOfDay, type UpgradeState } from "./case.js";
 import { clockDueAt, type SlaClock } from "./clock.js";
 import { base, type Decision, TIMER_ACTOR, who } from "./decision.js";
+import { DAY_MS } from "./durations.js";
 import { EKS_CALENDAR, eksVersionOf } from "./eks-calendar.js";
 import type { Finding } from "./finding.js";
 import type { HumanInput } from "./inputs.js";
@@ -8,8 +9,6 @@ import type { Policy, UpgradeDateRule } from "./policy.js";
 import { findingMatches } from "./routing.js";
 import { membershipProblem, resolveTeams } from "./teams.js";
 import { calendarDay, formatInstant } from "./time-text.js";
-
-const DAY_MS = 86_400_000;
 
 function upgradeRuleFor(policy: Policy, finding: Finding): UpgradeDateRule | null {
   return policy.upgradeDates.find((rule) => findingMatches(rule.match, finding)) ?? null;

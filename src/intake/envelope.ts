@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Finding } from "../engine/finding.js";
+import { canonicalJson } from "../lib/canonical-json.js";
+import { type FieldError, fieldErrors } from "../lib/zod-errors.js";
 import { type AsffFinding, asffFindingSchema, normalizeAsff } from "./asff.js";
-import { canonicalJson } from "./canonical-json.js";
 import { MAX_FINDINGS_PER_EVENT } from "./limits.js";
 import { normalizeOcsf, type OcsfFinding, ocsfFindingSchema } from "./ocsf.js";
 import { isoDateTime } from "./timestamps.js";
-import { type FieldError, fieldErrors } from "./zod-errors.js";
 
 export const DETAIL_TYPES = {
   asff: "Security Hub Findings - Imported",

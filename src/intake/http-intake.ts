@@ -3,11 +3,11 @@ import type { Logger } from "pino";
 import { keysMatch } from "../http/api-key.js";
 import { MAX_BODY_BYTES, readBody } from "../http/body.js";
 import { sendError, sendJson } from "../http/respond.js";
+import { storableBody, unstorableStrings } from "../lib/storable-text.js";
+import type { FieldError } from "../lib/zod-errors.js";
 import type { DeadLetterInput } from "../store/dead-letters.js";
 import { type Observation, parseEnvelope } from "./envelope.js";
 import { jsonLimitProblem, listedErrors } from "./limits.js";
-import { storableBody, unstorableStrings } from "./storable-text.js";
-import type { FieldError } from "./zod-errors.js";
 
 export interface IntakeDeps {
   apiKey: string;

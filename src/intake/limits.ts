@@ -1,4 +1,4 @@
-import type { FieldError } from "./zod-errors.js";
+import type { FieldError } from "../lib/zod-errors.js";
 
 /**
  * The limits of POST /events beyond its 1 MiB body, checked before any recursive work. JSON.parse

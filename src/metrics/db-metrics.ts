@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import { CASE_STATUSES } from "../engine/case.js";
 import { SEVERITIES } from "../engine/finding.js";
+import { within, withTimeout } from "../lib/timeout.js";
 import type { Database } from "../store/database.js";
 import { DEPLOYMENT_WIDE, ReadCounter, ReadGauge, type Sample } from "./registry.js";
 
@@ -113,16 +114,7 @@ export class DbMetricsCache {
   async read(): Promise<{ value: DbSnapshot; ageSeconds: number } | null> {
     const due = !this.snapshot || this.clock() - this.snapshot.at >= this.refreshMs;
     if (due) this.refreshing ??= this.refresh();
-    if (this.refreshing) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.refreshing,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.waitMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    if (this.refreshing) await within(this.refreshing, this.waitMs, undefined);
     if (this.lastFailed || !this.snapshot) return null;
     const age = this.clock() - this.snapshot.at;
     if (age >= this.staleMs) return null;
@@ -133,13 +125,11 @@ export class DbMetricsCache {
     const started = this.clock();
     // A connection that never answers must not hold the single refresh slot for ever.
     const limitMs = this.statementTimeoutMs + 5_000;
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
+    return withTimeout(
       readSnapshot(this.db, this.statementTimeoutMs),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
-      }),
-    ])
+      limitMs,
+      `no answer within ${limitMs} ms`,
+    )
       .then(
         (value) => {
           this.snapshot = { at: started, value };
@@ -150,7 +140,6 @@ export class DbMetricsCache {
         },
       )
       .finally(() => {
-        clearTimeout(timer);
         this.refreshing = null;
       });
   }
@@ -309,17 +298,14 @@ export function registerDatabaseUp(registry: Registry, db: Database): void {
       registers: [registry],
     },
     async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const up = await Promise.race([
+      const up = await within(
         db.ping().then(
           () => 1,
           () => 0,
         ),
-        new Promise<number>((resolve) => {
-          timer = setTimeout(() => resolve(0), 1_000);
-        }),
-      ]);
-      clearTimeout(timer);
+        1_000,
+        0,
+      );
       return [{ labels: {}, value: up }];
     },
   );

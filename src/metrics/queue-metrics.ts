@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Registry } from "prom-client";
-import { DEPLOYMENT_WIDE, ReadGauge, sharedWhileRunning, withTimeout } from "./registry.js";
+import { withTimeout } from "../lib/timeout.js";
+import { DEPLOYMENT_WIDE, ReadGauge, sharedWhileRunning } from "./registry.js";
 
 export const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
 
@@ -35,7 +36,7 @@ export function registerQueueMetrics(registry: Registry, options: QueueMetricsOp
           queue.getJobs(["waiting"], 0, 0, true),
         ]),
         timeoutMs,
-        "Redis",
+        `Redis did not answer within ${timeoutMs} ms`,
       );
       const timestamp = oldest[0]?.timestamp;
       return {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatPath } from "../intake/zod-errors.js";
+import { formatPath } from "../lib/zod-errors.js";
 import type { PolicyProblem } from "./errors.js";
 import { keyWording } from "./schema.js";
 import { KEY_WORDING, unknownNameMessage } from "./suggest.js";

@@ -9,7 +9,7 @@ import {
   visit,
   type YAMLError,
 } from "yaml";
-import { formatPath } from "../intake/zod-errors.js";
+import { formatPath } from "../lib/zod-errors.js";
 import type { PolicyProblem } from "./errors.js";
 
 /**

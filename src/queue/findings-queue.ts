@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Observation } from "../intake/envelope.js";
+import { withTimeout } from "../lib/timeout.js";
 
 export const FINDINGS_QUEUE = "findings";
 
@@ -124,6 +125,7 @@ export class BatchingEnqueuer {
       withTimeout(
         Promise.resolve().then(() => this.queue().addBulk(jobs)),
         this.timeoutMs,
+        `Redis did not store the job within ${this.timeoutMs} ms`,
       ).then(
         () => {
           for (const entry of batch) entry.resolve(entry.jobIds);
@@ -134,14 +136,4 @@ export class BatchingEnqueuer {
       );
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not store the job within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

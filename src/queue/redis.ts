@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { within, withTimeout } from "../lib/timeout.js";
 
 /**
  * Redis connections for BullMQ. Producers fail fast when Redis is down (intake answers 503 and
@@ -87,23 +88,16 @@ const lastErrors = new WeakMap<Redis, unknown>();
 
 /** Resolves when Redis answers PING within the timeout; rejects with a line naming what is wrong. */
 export async function pingRedis(redis: Redis, address: string, timeoutMs = 1_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    await withTimeout(
       redis.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis at ${address} (REDIS_URL) did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+      timeoutMs,
+      `Redis at ${address} (REDIS_URL) did not answer within ${timeoutMs} ms`,
+    );
   } catch (error) {
     // "Stream isn't writeable" says only that the connection is down; the last error says why.
     const cause = redis.status === "ready" ? error : (lastErrors.get(redis) ?? error);
     throw new Error(describeRedisError(cause, address));
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -195,30 +189,28 @@ export async function closeWorker(
   extra: { close(): Promise<void> }[] = [],
   graceMs = WORKER_CLOSE_GRACE_MS,
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   const graceful =
     connection.status === "ready" &&
-    (await Promise.race([
+    (await within(
       worker.close().then(
         () => true,
         () => false,
       ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      }),
-    ]));
-  clearTimeout(timer);
+      graceMs,
+      false,
+    ));
   if (!graceful) connection.disconnect();
   // Forced, close does not wait for jobs; with the connection gone it does not wait for Redis.
-  await Promise.race([
+  await within(
     worker.close(true).catch(() => {}),
-    new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
-  ]);
-  for (const closable of extra) {
-    await Promise.race([
+    1_000,
+    undefined,
+  );
+  for (const closable of extra)
+    await within(
       closable.close().catch(() => {}),
-      new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
-    ]);
-  }
+      1_000,
+      undefined,
+    );
   connection.disconnect();
 }

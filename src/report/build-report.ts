@@ -1,4 +1,5 @@
-import { CASE_STATUSES } from "../engine/case.js";
+import { OPEN_STATUSES, type OpenStatus } from "../engine/case.js";
+import { DAY_MS } from "../engine/durations.js";
 import { EKS_CALENDAR } from "../engine/eks-calendar.js";
 import { SEVERITIES, type Severity } from "../engine/finding.js";
 import { ShgovError } from "../errors.js";
@@ -29,12 +30,8 @@ import {
   trendRows,
 } from "./report-queries.js";
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 export const TREND_WEEKS = 8;
-
-type OpenStatus = Exclude<(typeof CASE_STATUSES)[number], "resolved">;
-const OPEN_STATUSES = CASE_STATUSES.filter((status): status is OpenStatus => status !== "resolved");
 
 export interface ReportRequest {
   since: Date;

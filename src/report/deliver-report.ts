@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import { CronExpressionParser } from "cron-parser";
 import type { Logger } from "pino";
+import { DAY_MS } from "../engine/durations.js";
 import type { Policy } from "../engine/policy.js";
 import { recordReportRun } from "../metrics/registry.js";
 import { classifySlackError } from "../slack/dispatcher.js";
@@ -20,7 +21,6 @@ import { renderHtml } from "./render-html.js";
 import { reportTeams } from "./report-request.js";
 import { reportSummaryMessage } from "./slack-summary.js";
 
-const DAY_MS = 86_400_000;
 /** A report that could not go out on time (service down, Slack down) still goes out within this. */
 export const REPORT_GRACE_MS = DAY_MS;
 /** A claim whose holder has said nothing for this long is taken over (the holder crashed). */

@@ -1,3 +1,4 @@
+import { DAY_MS } from "../engine/durations.js";
 import { formatInstant } from "../engine/time-text.js";
 import type { ReportPeriod, TeamFigures } from "./model.js";
 
@@ -5,8 +6,6 @@ import type { ReportPeriod, TeamFigures } from "./model.js";
 export { formatInstant };
 
 /** Display formats shared by the report's renderers, so Markdown, HTML and the chart say the same thing. */
-
-const DAY_MS = 86_400_000;
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 

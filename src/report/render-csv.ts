@@ -1,4 +1,5 @@
 import { CASE_STATUSES } from "../engine/case.js";
+import { DAY_MS } from "../engine/durations.js";
 import { SEVERITIES } from "../engine/finding.js";
 import { AGE_BUCKETS, type Report, type TeamFigures } from "./model.js";
 
@@ -22,8 +23,6 @@ interface Row {
   key: string;
   value: Value;
 }
-
-const DAY_MS = 86_400_000;
 
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 

@@ -1,4 +1,4 @@
-import { CASE_STATUSES, type CaseStatus } from "../engine/case.js";
+import { OPEN_STATUSES } from "../engine/case.js";
 import { SEVERITIES } from "../engine/finding.js";
 import {
   extendedSupportPhrase,
@@ -80,9 +80,6 @@ export interface TeamSection {
 
 /** Most severe first, as people read them. */
 const SEVERITIES_DESC = [...SEVERITIES].reverse();
-const OPEN_STATUSES = CASE_STATUSES.filter(
-  (status): status is Exclude<CaseStatus, "resolved"> => status !== "resolved",
-);
 
 function statusLabel(status: string): string {
   return status.replaceAll("_", " ");

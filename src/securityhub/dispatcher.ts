@@ -7,7 +7,7 @@ import { type EngineInput, NOTE_IDENTITY } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
 import { RepeatedFailureLog } from "../log.js";
 import type { Database, Sql } from "../store/database.js";
-import { claimOutbox, finishOutbox, type OutboxRow, retryOutbox } from "../store/outbox.js";
+import { claimOutbox, finishOutbox, type OutboxRow, outboxBackoffMs, retryOutbox } from "../store/outbox.js";
 import { classifyError, type SecurityHubCall, sendWorkflowUpdates } from "./batch-update.js";
 import { findSuppressor } from "./history.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
@@ -43,11 +43,6 @@ export interface SecurityHubDispatcherOptions {
 const STILL_FAILING_AFTER = 8;
 /** About eight and a half minutes of retries (2 s doubling). */
 const LOOKUP_MAX_ATTEMPTS = 8;
-
-/** 2 s, 4 s, 8 s ... capped at 30 minutes. */
-export function outboxBackoffMs(attempts: number): number {
-  return Math.min(1_000 * 2 ** Math.max(1, attempts), 30 * 60_000);
-}
 
 /**
  * Delivers the Security Hub effects of the outbox: workflow updates in batches (BatchUpdateFindings,

@@ -21,6 +21,7 @@ import type { Policy } from "../engine/policy.js";
 import { readBody } from "../http/body.js";
 import { sendError } from "../http/respond.js";
 import type { Route } from "../http/server.js";
+import { truncate } from "../lib/text.js";
 import { findCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import { caseLine, listSection, registerHome } from "./home.js";
@@ -40,7 +41,7 @@ import {
   SECTION_TEXT_MAX,
   VIEW_IDS,
 } from "./messages.js";
-import { code, type Mrkdwn, md, truncate, truncateMrkdwn } from "./mrkdwn.js";
+import { code, type Mrkdwn, md, truncateMrkdwn } from "./mrkdwn.js";
 
 /** What the listeners need, whichever transport feeds them. */
 export interface SlackListenerOptions {

@@ -4,20 +4,11 @@ import { formatCaseRef } from "../engine/case-ref.js";
 import { SEVERITIES, type Severity, severityRank } from "../engine/finding.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
+import { truncate } from "../lib/text.js";
 import { type Database, isoOrNull, type Sql } from "../store/database.js";
 import { classifySlackError, type SlackFailure } from "./dispatcher.js";
 import { consoleUrl, MAX_BLOCKS, SECTION_TEXT_MAX } from "./messages.js";
-import {
-  code,
-  joinMrkdwn,
-  link,
-  type Mrkdwn,
-  md,
-  mrkdwnText,
-  plainText,
-  truncate,
-  truncateMrkdwn,
-} from "./mrkdwn.js";
+import { code, joinMrkdwn, link, type Mrkdwn, md, mrkdwnText, plainText, truncateMrkdwn } from "./mrkdwn.js";
 import { ChannelPacer } from "./pacer.js";
 import type { SlackMessage } from "./types.js";
 

@@ -5,10 +5,17 @@ import type { Actor, Case, ExceptionState } from "../engine/case.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy } from "../engine/policy.js";
 import { RepeatedFailureLog } from "../log.js";
-import { outboxBackoffMs } from "../securityhub/dispatcher.js";
 import { loadCases } from "../store/cases.js";
-import { type Database, iso, type Sql } from "../store/database.js";
-import { claimOutbox, finishOutbox, type OutboxRow, releaseOutbox, retryOutbox } from "../store/outbox.js";
+import type { Database } from "../store/database.js";
+import {
+  claimOutbox,
+  finishOutbox,
+  type OutboxRow,
+  outboxBackoffMs,
+  pendingRowsBefore,
+  releaseOutbox,
+  retryOutbox,
+} from "../store/outbox.js";
 import {
   clearSlackPosts,
   exceptionEvents,
@@ -158,34 +165,6 @@ function hold(waits: Waits, delivery: Delivery, at: Date): void {
 }
 
 /**
- * The pending rows older than the newest row taken that were not taken themselves: put back for a
- * retry that is not due yet, or still leased by a dispatcher that died.
- */
-async function earlierPendingRows(db: Sql, taken: OutboxRow[]): Promise<OutboxRow[]> {
-  const ids = taken.map((row) => row.id); // sorted by id (claimOutbox)
-  const rows = await db.query<Record<string, unknown>>(
-    `SELECT id, key, case_id, kind, payload, status, attempts, available_at, created_at, last_error
-       FROM outbox
-      WHERE status = 'pending' AND kind = ANY($1::text[]) AND id < $2::bigint AND NOT (id = ANY($3::bigint[]))
-      ORDER BY id`,
-    [KINDS, ids.at(-1), ids],
-  );
-  return rows.map((row) => ({
-    id: String(row.id),
-    key: String(row.key),
-    caseId: String(row.case_id),
-    kind: row.kind as OutboxRow["kind"],
-    payload: row.payload as OutboxRow["payload"],
-    status: "pending",
-    attempts: Number(row.attempts),
-    availableAt: iso(row.available_at),
-    createdAt: iso(row.created_at),
-    doneAt: null,
-    lastError: (row.last_error as string | null) ?? null,
-  }));
-}
-
-/**
  * Delivers the outbox's notify effects to Slack. Each row is rendered against the case as it is
  * now, into one message per channel; each message is posted with chat.postMessage and recorded in
  * slack_messages (outbox row, channel, ts) in a small transaction of its own right after the post,
@@ -199,7 +178,7 @@ async function earlierPendingRows(db: Sql, taken: OutboxRow[]): Promise<OutboxRo
  * time: each message's turn at its channel is reserved before the round posts anything, a post
  * waits for the earlier turns there to be answered, and a row put back (429, 5xx, stop, an
  * earlier row of its case waiting) puts back the later rows of its case and of each channel it
- * had still to reach, in this round and in later ones (earlierPendingRows).
+ * had still to reach, in this round and in later ones (pendingRowsBefore).
  * A decision's notification (exception approved/rejected/expired, date agreed) also updates the
  * earlier messages whose buttons it made pointless (see updateEarlier).
  */
@@ -258,7 +237,7 @@ export class SlackDispatcher {
     const { db } = this.options;
     // Older rows still pending but not taken (waiting for a retry, or leased by a dispatcher that
     // died) go before the rows taken now that share a case or a channel with them.
-    const earlier = await earlierPendingRows(db, rows);
+    const earlier = await pendingRowsBefore(db, KINDS, rows);
     const cases = await loadCases(db, [...new Set([...rows, ...earlier].map((row) => row.caseId))]);
     const posted = new Map<string, Set<string>>();
     for (const message of await postedSlackMessages(

@@ -2,13 +2,15 @@ import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Case } from "../engine/case.js";
 import { caseRef } from "../engine/case-ref.js";
+import { DAY_MS } from "../engine/durations.js";
 import { approverTeam } from "../engine/exceptions.js";
 import type { Policy } from "../engine/policy.js";
+import { truncate } from "../lib/text.js";
 import { CASE_STATE_SQL } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import type { TeamMembership } from "./membership.js";
 import { actionButtons, refLead, SECTION_TEXT_MAX, section, when } from "./messages.js";
-import { code, joinMrkdwn, type Mrkdwn, md, mrkdwnText, plainText, truncate, userMention } from "./mrkdwn.js";
+import { code, joinMrkdwn, type Mrkdwn, md, mrkdwnText, plainText, userMention } from "./mrkdwn.js";
 
 /**
  * The App Home tab: what a person's teams have on their plate. Open cases of their teams by SLA
@@ -17,7 +19,6 @@ import { code, joinMrkdwn, type Mrkdwn, md, mrkdwnText, plainText, truncate, use
  * the listener publishes it with views.publish when the user opens the tab.
  */
 
-const DAY_MS = 86_400_000;
 /** Approvals shown with their buttons (two blocks each); Slack allows 100 blocks in a Home tab. */
 const MAX_APPROVALS = 20;
 export const UPCOMING_DAYS = 30;

@@ -1,9 +1,11 @@
 import type { Actor, Case } from "../engine/case.js";
 import { caseRef } from "../engine/case-ref.js";
+import { DAY_MS } from "../engine/durations.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
 import { upgradeDeadlineText } from "../engine/upgrade-dates.js";
+import { truncate } from "../lib/text.js";
 import {
   code,
   joinMrkdwn,
@@ -11,7 +13,6 @@ import {
   md,
   mrkdwnText,
   plainText,
-  truncate,
   truncateMrkdwn,
   usergroupMention,
   userMention,
@@ -58,7 +59,6 @@ export const SECTION_TEXT_MAX = 3000;
 export const FIELD_TEXT_MAX = 2000;
 export const MAX_BLOCKS = 50;
 const BUTTON_TEXT_MAX = 75;
-const DAY_MS = 86_400_000;
 /** Longest justification and compensating-controls text; together they fit the 2000-character limit of an action. */
 export const JUSTIFICATION_MAX = 1500;
 export const COMPENSATING_MAX = 470;

@@ -1,3 +1,4 @@
+import { truncate } from "../lib/text.js";
 /**
  * Slack text, built so that text from outside cannot become markup. The one place every Slack
  * builder (messages, modals, App Home, digests, `/shgov`, refusals, the weekly report's summary)
@@ -114,12 +115,6 @@ export function link(url: string, label: MrkdwnValue): Mrkdwn {
   const shown = label instanceof Mrkdwn ? label.text : escapeMrkdwn(String(label).replace(/[|\r\n]/g, " "));
   if (!SAFE_URL.test(url)) return Mrkdwn.trusted(shown);
   return Mrkdwn.trusted(`<${url}|${shown}>`);
-}
-
-/** A plain string cut to `max` characters, an ellipsis last. */
-export function truncate(value: string, max: number): string {
-  if (value.length <= max) return value;
-  return `${value.slice(0, max - 1)}…`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { CaseEvent } from "../engine/case.js";
-import { canonicalJson } from "../intake/canonical-json.js";
+import { canonicalJson } from "../lib/canonical-json.js";
 import type { Sql } from "./database.js";
 
 /** What an audit row says; its hash covers exactly this. */

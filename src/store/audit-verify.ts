@@ -256,3 +256,18 @@ export async function verifyAudit(db: Sql, options: VerifyAuditOptions = {}): Pr
     problemsOmitted,
   };
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The verdict as people read it: `OK: 3 cases, 12 events verified`, or each problem and FAILED. */
+export function auditReportText(report: AuditReport): string {
+  const counts = `${plural(report.casesChecked, "case")}, ${plural(report.rowsChecked, "event")}`;
+  if (report.ok) return `OK: ${counts} verified`;
+  const lines = report.problems.map(
+    (problem) => `${problem.kind}: case ${problem.caseId} seq ${problem.seq ?? "-"}: ${problem.message}`,
+  );
+  if (report.problemsOmitted > 0) lines.push(`... and ${report.problemsOmitted} more`);
+  const total = report.problems.length + report.problemsOmitted;
+  lines.push(`FAILED: ${plural(total, "problem")} in ${counts} checked`);
+  return lines.join("\n");
+}

@@ -1,4 +1,4 @@
-import type { FieldError } from "../intake/zod-errors.js";
+import type { FieldError } from "../lib/zod-errors.js";
 import type { Sql } from "./database.js";
 
 export interface DeadLetterInput {

@@ -89,6 +89,32 @@ export async function claimOutbox(
   return rows.map(rowOf).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
+/**
+ * The pending rows of `kinds` older than the newest of `taken` that were not taken themselves: put
+ * back for a retry that is not due yet, or still leased by a dispatcher that died. A dispatcher
+ * keeps them ahead of the rows it took that share a case or a channel with them.
+ */
+export async function pendingRowsBefore(
+  db: Sql,
+  kinds: Effect["kind"][],
+  taken: OutboxRow[],
+): Promise<OutboxRow[]> {
+  const ids = taken.map((row) => row.id).sort((a, b) => Number(a) - Number(b));
+  if (ids.length === 0) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM outbox
+      WHERE status = 'pending' AND kind = ANY($1::text[]) AND id < $2::bigint AND NOT (id = ANY($3::bigint[]))
+      ORDER BY id`,
+    [kinds, ids.at(-1), ids],
+  );
+  return rows.map(rowOf);
+}
+
+/** 2 s, 4 s, 8 s ... capped at 30 minutes: the wait before a failed row's next attempt. */
+export function outboxBackoffMs(attempts: number): number {
+  return Math.min(1_000 * 2 ** Math.max(1, attempts), 30 * 60_000);
+}
+
 /** Closes rows that are still pending; returns the ids it closed (a row closed meanwhile is left alone). */
 export async function finishOutbox(
   tx: Sql,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../src/intake/canonical-json.js";
+import { canonicalJson } from "../../src/lib/canonical-json.js";
 
 describe("canonical JSON", () => {
   it("sorts keys at every depth and leaves arrays in order", () => {

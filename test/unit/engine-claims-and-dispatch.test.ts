@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evolve } from "../../src/engine/case.js";
-import { decide, type EngineInput, refusalEvent } from "../../src/engine/decide.js";
+import { applyEvents, decide, type EngineInput, refusal, refusalEvent } from "../../src/engine/decide.js";
 import type { Policy } from "../../src/engine/policy.js";
 import { examplePolicy, finding, givenWhen } from "../support/engine.js";
 import { ALICE, act, BOB, CISO, play, SAM, seen, types } from "../support/engine-steps.js";
@@ -65,6 +65,7 @@ describe("engine: claiming a case", () => {
       effects: [],
       rejection: "there is no such case",
       findingIsNewer: false,
+      state: null,
     });
   });
 });
@@ -336,5 +337,28 @@ describe("engine: a refused action is audited", () => {
     expect(rest).toEqual(restBefore);
     expect(version).toBe(v0 + 1);
     expect([updatedAt, u0]).toEqual([T1, before.state.updatedAt]);
+  });
+
+  it("given a refusal, when it is made a decision, then the case it hands back is its event folded onto the case", () => {
+    const before = opened();
+    const decision = refusal(before.state, { ...BOB, action: "date_agree" }, "not yours", new Date(T1));
+    expect(decision.events.map((event) => event.type)).toEqual(["action.refused"]);
+    expect(decision.state).toEqual(applyEvents(before.state, decision.events));
+  });
+});
+
+describe("engine: a decision hands back the case after it", () => {
+  it("given a blocked suppression, when a person claims it, then the state handed back is the events folded onto the case", () => {
+    const before = blocked();
+    const decision = decide(before.state, claim(ALICE), policy, new Date(T2));
+    expect(decision.events.length).toBeGreaterThan(0);
+    expect(decision.state).toEqual(applyEvents(before.state, decision.events));
+  });
+
+  it("given a refused input, then the state handed back is the case as it was", () => {
+    const before = opened();
+    const decision = decide(before.state, claim(CISO), policy, new Date(T1));
+    expect(decision.rejection).not.toBeNull();
+    expect(decision.state).toBe(before.state);
   });
 });

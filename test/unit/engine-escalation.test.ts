@@ -180,6 +180,7 @@ describe("engine: the escalation ladder", () => {
       effects: [],
       rejection: "there is no such case",
       findingIsNewer: false,
+      state: null,
     });
   });
 });
