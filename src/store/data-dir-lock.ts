@@ -38,7 +38,8 @@ function busyError(dataDir: string, owner: DataDirOwner | null): DataDirBusyErro
 
 const LOCK_FILE = "shgov.lock.json";
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id runs on this host (EPERM: it does, as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { isAlive } from "../../src/store/data-dir-lock.js";
 import { REPO_ROOT } from "./events.js";
 
 /**
@@ -46,16 +47,7 @@ function removeAbandonedBuilds(): void {
   for (const name of readdirSync(REPO_ROOT)) {
     if (!name.startsWith(PREFIX)) continue;
     const pid = Number(name.slice(PREFIX.length));
-    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid))
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid))
       rmSync(join(REPO_ROOT, name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
