@@ -445,7 +445,8 @@ export class SlackDispatcher {
         if (failure.kind === "rate_limited") {
           this.pacer.block(message.channel, failure.retryAfterMs);
           const at = new Date(this.now().getTime() + failure.retryAfterMs);
-          await this.retry(row, at, `${message.channel}: ${failure.message}`, false);
+          // A 429 posted nothing: the mark goes, so the retry posts without searching the channel.
+          await this.retry(row, at, `${message.channel}: ${failure.message}`, false, message.channel);
           logger.warn(
             { ...context, retryAfterMs: failure.retryAfterMs },
             "Slack rate limited a post; deferred",
@@ -681,11 +682,21 @@ export class SlackDispatcher {
     });
   }
 
-  /** Puts the row back until `at`, if its lease is still held; `attempted`: false when it only waited. */
-  private async retry(row: OutboxRow, at: Date, error: string, attempted = true): Promise<void> {
-    await this.options.db.transaction((tx) =>
-      retryOutbox(tx, row.id, at, error, { attempted, leasedUntil: row.availableAt }),
-    );
+  /**
+   * Puts the row back until `at`, if its lease is still held; `attempted`: false when it only
+   * waited; `notPosted`: a channel Slack certainly did not post to, whose mark is cleared.
+   */
+  private async retry(
+    row: OutboxRow,
+    at: Date,
+    error: string,
+    attempted = true,
+    notPosted?: string,
+  ): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      await retryOutbox(tx, row.id, at, error, { attempted, leasedUntil: row.availableAt });
+      if (notPosted) await clearSlackPosts(tx, [row.id], notPosted);
+    });
   }
 }
 

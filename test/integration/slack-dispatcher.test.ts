@@ -428,6 +428,8 @@ describe("Slack dispatcher", () => {
     // One is tolerated for scheduling jitter, should requests bunch up in transit.
     expect(fake.rateLimited()).toBeLessThanOrEqual(1);
     expect((await listOutbox(db, { kind: "notify" })).every((row) => row.status === "done")).toBe(true);
+    // A 429 posted nothing: its retry posts without first searching the channel's history.
+    expect(fake.calls("conversations.history")).toHaveLength(0);
   });
 
   it("a row leased again after posting to one of its two channels posts only the missing one", async () => {
