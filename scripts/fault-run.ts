@@ -71,7 +71,7 @@ async function startDurableRedis(dir: string, port: number): Promise<ChildProces
 
 async function main(): Promise<void> {
   const started = performance.now();
-  buildForTests(); // startServe runs the compiled CLI
+  const removeBuild = buildForTests(); // startServe runs the compiled CLI
   const work = mkdtempSync(join(tmpdir(), "shgov-fault-run-"));
   const postgres = await startPrivatePostgres();
   const redisPort = await freePort();
@@ -297,6 +297,7 @@ async function main(): Promise<void> {
   await securityHub.close();
   await postgres.destroy();
   rmSync(work, { recursive: true, force: true });
+  removeBuild();
 
   const result = {
     bench: "fault-run",
