@@ -26,6 +26,7 @@ import {
   type SlackMessageToUpdate,
   slackMessagesToUpdate,
   startSlackPost,
+  type UnrecordedSlackPost,
   unrecordedSlackPosts,
 } from "../store/slack-messages.js";
 import {
@@ -140,9 +141,11 @@ interface Delivery {
   current: Case | null;
   messages: SlackMessage[] | { error: unknown };
   /** Channels it reached in earlier attempts. */
-  posted: Set<string>;
-  /** Channels an earlier attempt started a post to and never recorded: maybe posted. Since when. */
-  unrecorded: Map<string, Date>;
+  posted: ReadonlyMap<string, SlackMessageRow>;
+  /** Channels an earlier attempt started a post to and never recorded: maybe posted. */
+  unrecorded: ReadonlyMap<string, UnrecordedSlackPost>;
+  /** What each of its posts carries as metadata, and what a search of a channel looks for. */
+  mark: NotificationMark;
   /** Channels it has still to reach in this round (neither posted nor failed for good). */
   pending: Set<string>;
   /** Its turn at each channel of `pending`, reserved in outbox id order. */
@@ -239,29 +242,23 @@ export class SlackDispatcher {
     // died) go before the rows taken now that share a case or a channel with them.
     const earlier = await pendingRowsBefore(db, KINDS, rows);
     const cases = await loadCases(db, [...new Set([...rows, ...earlier].map((row) => row.caseId))]);
-    const posted = new Map<string, Set<string>>();
-    for (const message of await postedSlackMessages(
-      db,
-      [...rows, ...earlier].map((row) => row.id),
-    )) {
-      const channels = posted.get(message.outboxId) ?? new Set<string>();
-      channels.add(message.channel);
-      posted.set(message.outboxId, channels);
-    }
-    const unrecorded = new Map<string, Map<string, Date>>();
-    for (const post of await unrecordedSlackPosts(
-      db,
-      rows.map((row) => row.id),
-    )) {
-      const channels = unrecorded.get(post.outboxId) ?? new Map<string, Date>();
-      channels.set(post.channel, new Date(post.startedAt));
-      unrecorded.set(post.outboxId, channels);
-    }
+    const posted = byRowAndChannel(
+      await postedSlackMessages(
+        db,
+        [...rows, ...earlier].map((row) => row.id),
+      ),
+    );
+    const unrecorded = byRowAndChannel(
+      await unrecordedSlackPosts(
+        db,
+        rows.map((row) => row.id),
+      ),
+    );
     const plan = (row: OutboxRow) =>
       this.plan(
         row,
         cases.get(row.caseId)?.state ?? null,
-        posted.get(row.id) ?? new Set(),
+        posted.get(row.id) ?? new Map(),
         unrecorded.get(row.id) ?? new Map(),
       );
     const waits: Waits = { cases: new Map(), channels: new Map(), failed: false };
@@ -327,8 +324,8 @@ export class SlackDispatcher {
   private plan(
     row: OutboxRow,
     current: Case | null,
-    posted: Set<string>,
-    unrecorded: Map<string, Date>,
+    posted: ReadonlyMap<string, SlackMessageRow>,
+    unrecorded: ReadonlyMap<string, UnrecordedSlackPost>,
   ): Delivery {
     const effect = row.payload as NotifyEffect;
     let messages: SlackMessage[] | { error: unknown };
@@ -342,7 +339,8 @@ export class SlackDispatcher {
         ? messages.map((message) => message.channel).filter((channel) => !posted.has(channel))
         : [],
     );
-    return { row, effect, current, messages, posted, unrecorded, pending, turns: new Map() };
+    const mark = { outboxId: row.id, caseId: effect.caseId, topic: effect.topic };
+    return { row, effect, current, messages, posted, unrecorded, mark, pending, turns: new Map() };
   }
 
   /** Runs until no due row is left (for tests and the demo). */
@@ -360,8 +358,7 @@ export class SlackDispatcher {
   }
 
   private async deliver(delivery: Delivery, waits: Waits): Promise<RowOutcome> {
-    const { row, effect, current, messages, posted, unrecorded, pending } = delivery;
-    if (waits.failed) return { kind: "left" };
+    const { row, effect, current, messages, posted, unrecorded, mark, pending } = delivery;
     const caseWait = waits.cases.get(row.caseId);
     if (caseWait) {
       await this.retry(row, caseWait, "waiting for an earlier notification of the case", false);
@@ -399,13 +396,17 @@ export class SlackDispatcher {
         await this.retry(row, at, "the dispatcher stopped before posting", false);
         return { kind: "retry", at };
       }
-      const mark = { outboxId: row.id, caseId: effect.caseId, topic: effect.topic };
-      const since = unrecorded.get(message.channel);
-      if (since) {
+      const started = unrecorded.get(message.channel);
+      if (started) {
         // An earlier attempt started this post and never recorded it: it may be in the channel.
-        const found = await this.findEarlierPost(delivery, message.channel, since, logger);
-        if ("kind" in found && found.kind === "retry") return found;
-        if ("ts" in found) {
+        const found = await this.findEarlierPost(
+          delivery,
+          message.channel,
+          new Date(started.startedAt),
+          logger,
+        );
+        if (found.kind === "retry") return found;
+        if (found.kind === "found") {
           pending.delete(message.channel);
           turn?.end();
           await this.record(delivery, message.channel, message.channel, found.ts);
@@ -639,16 +640,11 @@ export class SlackDispatcher {
     channel: string,
     since: Date,
     logger: Logger,
-  ): Promise<{ ts: string } | { kind: "absent" } | { kind: "retry"; at: Date }> {
+  ): Promise<{ kind: "found"; ts: string } | { kind: "absent" } | { kind: "retry"; at: Date }> {
     const { row, effect } = delivery;
     let found: EarlierPost;
     try {
-      found = await findNotificationPost(
-        this.options.client,
-        channel,
-        { outboxId: row.id, caseId: effect.caseId, topic: effect.topic },
-        since,
-      );
+      found = await findNotificationPost(this.options.client, channel, delivery.mark, since);
     } catch (error) {
       const failure = classifySlackError(error);
       if (failure.kind === "rate_limited" || failure.kind === "retryable") {
@@ -666,7 +662,7 @@ export class SlackDispatcher {
       }
       found = { kind: "unsure", why: failure.message };
     }
-    if (found.kind === "found") return { ts: found.ts };
+    if (found.kind === "found") return found;
     if (found.kind === "unsure")
       logger.warn(
         { topic: effect.topic, channel, error: found.why },
@@ -726,6 +722,19 @@ function updatedContent(
   const text =
     supersededOutcome(message.topic as NotifyTopic, current) ?? "This notification has been answered.";
   return { channel: message.channel, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
+}
+
+/** Posts (recorded or only started) by outbox row, then by channel: both tables are keyed so. */
+function byRowAndChannel<T extends { outboxId: string; channel: string }>(
+  posts: T[],
+): Map<string, Map<string, T>> {
+  const rows = new Map<string, Map<string, T>>();
+  for (const post of posts) {
+    const channels = rows.get(post.outboxId) ?? new Map<string, T>();
+    channels.set(post.channel, post);
+    rows.set(post.outboxId, channels);
+  }
+  return rows;
 }
 
 /** One message per channel and notification: slack_messages is keyed so. */

@@ -58,6 +58,7 @@ export async function findNotificationPost(
   since: Date,
 ): Promise<EarlierPost> {
   const oldest = ((since.getTime() - CLOCK_SKEW_MS) / 1_000).toFixed(6);
+  const wanted = notificationMetadata(mark).event_payload;
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const answer = await client.conversations.history({
@@ -72,9 +73,9 @@ export async function findNotificationPost(
       if (
         message.ts &&
         message.metadata?.event_type === NOTIFICATION_EVENT_TYPE &&
-        payload?.outbox_id === mark.outboxId &&
-        payload.case_digest === caseDigest(mark.caseId) &&
-        payload.topic === mark.topic
+        payload?.outbox_id === wanted.outbox_id &&
+        payload.case_digest === wanted.case_digest &&
+        payload.topic === wanted.topic
       )
         return { kind: "found", ts: message.ts };
     }
