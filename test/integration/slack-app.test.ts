@@ -12,7 +12,7 @@ import type { Database } from "../../src/store/database.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksEvent } from "../support/events.js";
 import { eventually } from "../support/http.js";
-import { click, postToSlackEvents, submitView } from "../support/slack-interactions.js";
+import { click, postToSlackEvents, slashCommand, submitView } from "../support/slack-interactions.js";
 import { openTestStore } from "../support/stores.js";
 
 /** Slack interactions over signed HTTP, decided by the engine against PGlite, answered through a fake Web API. */
@@ -380,21 +380,7 @@ describe("App Home", () => {
 });
 
 describe("/shgov", () => {
-  const command = (user: string, text: string) =>
-    new URLSearchParams({
-      token: "legacy",
-      team_id: "T1",
-      team_domain: "example",
-      channel_id: "C0SECURITY",
-      channel_name: "security",
-      user_id: user,
-      user_name: user.toLowerCase(),
-      command: "/shgov",
-      text,
-      api_app_id: "A1",
-      response_url: "https://hooks.slack.invalid/commands/1",
-      trigger_id: "trigger-command",
-    }).toString();
+  const command = (user: string, text: string) => slashCommand(user, text);
 
   it("case ID answers the case summary, ephemeral", async () => {
     const response = await post(command("U_SEC1", `case ${EC2_ID}`));

@@ -14,7 +14,7 @@ import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-secu
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { eventually, postEvent } from "../support/http.js";
 import { startTestService, TEST_API_KEY, type TestService } from "../support/service.js";
-import { click, postToSlackEvents, submitView } from "../support/slack-interactions.js";
+import { click, postToSlackEvents, slashCommand, submitView } from "../support/slack-interactions.js";
 
 /**
  * Text from outside never reaches Slack as markup. Every outside field of three findings (ASFF and
@@ -514,20 +514,7 @@ describe("text from findings and people in Slack", () => {
 
     // 6. /shgov: a case, an unknown id, the user's cases, the usage.
     const command = (user: string, text: string) =>
-      new URLSearchParams({
-        token: "legacy",
-        team_id: "T1",
-        team_domain: "example",
-        channel_id: "C0PLATFORM",
-        channel_name: "platform",
-        user_id: user,
-        user_name: user.toLowerCase(),
-        command: "/shgov",
-        text,
-        api_app_id: "A1",
-        response_url: "https://hooks.slack.invalid/commands/1",
-        trigger_id: "trigger-command",
-      }).toString();
+      slashCommand(user, text, { id: "C0PLATFORM", name: "platform" });
     const answer = async (text: string) => {
       await post(`/shgov ${text}`, command("U0ALICE", text));
       return answers.at(-1)?.body as Json;

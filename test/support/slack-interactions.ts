@@ -53,6 +53,24 @@ export function click(user: string, actionId: string, caseId: string, date?: str
   });
 }
 
+/** The form body Slack posts for `/shgov TEXT` typed by `user` in a channel. */
+export function slashCommand(user: string, text: string, channel = { id: "C0SECURITY", name: "security" }) {
+  return new URLSearchParams({
+    token: "legacy",
+    team_id: "T1",
+    team_domain: "example",
+    channel_id: channel.id,
+    channel_name: channel.name,
+    user_id: user,
+    user_name: user.toLowerCase(),
+    command: "/shgov",
+    text,
+    api_app_id: "A1",
+    response_url: "https://hooks.slack.invalid/commands/1",
+    trigger_id: "trigger-command",
+  }).toString();
+}
+
 /** Submits a modal the app opened, with `values` as view.state.values. */
 export function submitView(user: string, view: Record<string, unknown>, values: Record<string, unknown>) {
   return interaction({
