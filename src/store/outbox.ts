@@ -153,6 +153,21 @@ export async function retryOutbox(
   );
 }
 
+/** Extends the lease of a pending row still under `leasedUntil` to `leaseUntil`; false when it is not. */
+export async function renewOutboxLease(
+  tx: Sql,
+  id: string,
+  leasedUntil: string,
+  leaseUntil: string,
+): Promise<boolean> {
+  const renewed = await tx.query(
+    `UPDATE outbox SET available_at = $3::timestamptz
+      WHERE id = $1::bigint AND status = 'pending' AND available_at = $2::timestamptz RETURNING id`,
+    [id, leasedUntil, leaseUntil],
+  );
+  return renewed.length > 0;
+}
+
 /**
  * Gives back rows a dispatcher took and could not deliver (its round failed): due again at `now`,
  * the take not counted as an attempt. Only rows still under the lease given (see claimOutbox).

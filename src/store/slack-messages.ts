@@ -1,4 +1,5 @@
 import { iso, type Sql } from "./database.js";
+import { renewOutboxLease } from "./outbox.js";
 
 /** A Slack message posted for a notify effect (outbox row) to one channel. */
 export interface SlackMessageRow {
@@ -200,12 +201,7 @@ export async function startSlackPost(
   tx: Sql,
   post: { outboxId: string; channel: string; leasedUntil: string; leaseUntil: string; startedAt: string },
 ): Promise<boolean> {
-  const renewed = await tx.query(
-    `UPDATE outbox SET available_at = $3::timestamptz
-      WHERE id = $1::bigint AND status = 'pending' AND available_at = $2::timestamptz RETURNING id`,
-    [post.outboxId, post.leasedUntil, post.leaseUntil],
-  );
-  if (renewed.length === 0) return false;
+  if (!(await renewOutboxLease(tx, post.outboxId, post.leasedUntil, post.leaseUntil))) return false;
   await tx.query(
     `INSERT INTO slack_posts_started (outbox_id, channel, started_at) VALUES ($1, $2, $3)
      ON CONFLICT (outbox_id, channel) DO NOTHING`,
