@@ -366,6 +366,28 @@ describe("Slack dispatcher", () => {
     });
   });
 
+  it("a search that gets a 503 puts the row back; the next search finds the post, and it is not posted again", async () => {
+    const [caseId] = await cases(1, "history-503");
+    await notify(caseId as string, ["platform"], "posted once");
+    // A dispatcher marked and made the post, then died before recording it.
+    const row = await diedAfterMarking(CHANNEL.platform);
+    const client = createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url });
+    await client.chat.postMessage({
+      channel: CHANNEL.platform,
+      text: "posted once",
+      metadata: notificationMetadata({ outboxId: row.id, caseId: caseId as string, topic: "escalated" }),
+    });
+    fake.fail({ type: "http", status: 503, calls: 1, method: "conversations.history" });
+    advance(121_000);
+    await dispatcher().drain();
+    expect((await listOutbox(db, { kind: "notify" })).find((r) => r.id === row.id)?.status).toBe("pending");
+    await deliverAll();
+    expect(texts(CHANNEL.platform)).toEqual(["posted once"]);
+    expect(fake.calls("conversations.history").map((call) => call.status)).toEqual([503, 200]);
+    const [recorded] = await listSlackMessages(db, { caseId: caseId as string });
+    expect(recorded?.ts).toBe(fake.messages(CHANNEL.platform)[0]?.ts);
+  });
+
   it("a search Slack refuses (missing_scope) is said, and the message is posted rather than lost", async () => {
     const [caseId] = await cases(1, "no-history-scope");
     await notify(caseId as string, ["platform"], "posted anyway");

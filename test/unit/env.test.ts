@@ -10,6 +10,7 @@ describe("environment", () => {
       WORKFLOWS_DIR: "./workflows",
       PORT: 3000,
       QUEUE_PREFIX: "shgov",
+      SLACK_POST_INTERVAL_MS: 1000,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -23,6 +24,13 @@ describe("environment", () => {
         "  QUEUE_PREFIX: letters, digits, - and _ only (BullMQ forbids ':')",
       ].join("\n"),
     );
+  });
+
+  it("refuses a Slack pace that is not a whole number of milliseconds up to a minute, naming it", () => {
+    expect(() => loadEnv({ SLACK_POST_INTERVAL_MS: "-5" })).toThrow(
+      "invalid environment: SLACK_POST_INTERVAL_MS: expected a whole number from 0 to 60000",
+    );
+    expect(loadEnv({ SLACK_POST_INTERVAL_MS: "20" }).SLACK_POST_INTERVAL_MS).toBe(20);
   });
 
   it("treats empty values as unset", () => {
