@@ -30,7 +30,6 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { sweepDueCases } from "../src/app/sweep.js";
 import type { Case, CaseEvent } from "../src/engine/case.js";
 import { applyEvents, decide } from "../src/engine/decide.js";
 import type { Finding } from "../src/engine/finding.js";
@@ -38,6 +37,7 @@ import type { Policy } from "../src/engine/policy.js";
 import { nextDueAt } from "../src/engine/timers.js";
 import { canonicalJson } from "../src/lib/canonical-json.js";
 import { loadPolicyDir } from "../src/policy/load.js";
+import { sweepDueCases } from "../src/shell/sweep.js";
 import { type AuditContent, type AuditRow, auditRows } from "../src/store/audit-log.js";
 import { verifyAudit } from "../src/store/audit-verify.js";
 import type { Database, Sql } from "../src/store/database.js";
@@ -69,7 +69,7 @@ const QUERY_RUNS = Number(values["query-runs"]);
 const ADMIN_DATABASE_URL =
   process.env.BENCH_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const run = randomBytes(4).toString("hex");
-/** The sweep's own page size (src/app/sweep.ts), for the query timed alone. */
+/** The sweep's own page size (src/shell/sweep.ts), for the query timed alone. */
 const SWEEP_PAGE_SIZE = 500;
 /** The instant of every sweep; fixed, so both databases and every run see the same due set. */
 const NOW = new Date("2026-12-01T12:00:00.000Z");
@@ -558,7 +558,7 @@ async function verifySample(bench: Bench): Promise<number> {
   return ids.length;
 }
 
-/** The sweep's first page (src/app/sweep.ts): no cursor yet. */
+/** The sweep's first page (src/shell/sweep.ts): no cursor yet. */
 const SELECT_DUE = `SELECT id, next_due_at FROM cases
         WHERE next_due_at IS NOT NULL AND next_due_at <= $1
           AND ($3::timestamptz IS NULL OR (next_due_at, id) > ($3::timestamptz, $4::text))

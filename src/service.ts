@@ -6,7 +6,6 @@ import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { type SweepResult, sweepDueCases } from "./app/sweep.js";
 import type { Env } from "./config/env.js";
 import type { Policy } from "./engine/policy.js";
 import { ShgovError } from "./errors.js";
@@ -31,11 +30,14 @@ import { startWorkerThread } from "./queue/worker-thread.js";
 import { reportRoutes } from "./report/report-routes.js";
 import { createSecurityHubClient } from "./securityhub/client.js";
 import { SecurityHubDispatcher, type SecurityHubDispatcherOptions } from "./securityhub/dispatcher.js";
-import { createSlackRoutes, startSlackSocketMode } from "./slack/app.js";
+import { PolicyMembership } from "./shell/membership.js";
+import { type SweepResult, sweepDueCases } from "./shell/sweep.js";
+import { renderNotification } from "./slack/case-message.js";
 import { createSlackClient } from "./slack/client.js";
 import { SlackDispatcher } from "./slack/dispatcher.js";
-import { renderNotification } from "./slack/messages.js";
+import { createSlackRoutes } from "./slack/http-receiver.js";
 import { ChannelPacer } from "./slack/pacer.js";
+import { startSlackSocketMode } from "./slack/socket-mode.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
@@ -309,7 +311,7 @@ export async function startService(
           }),
           env.METRICS_TOKEN ?? null,
         ),
-        ...adminRoutes(db, adminToken, { policy, now }),
+        ...adminRoutes(db, adminToken, { policy, membership: new PolicyMembership(policy), now }),
         ...reportRoutes(db),
       ];
       if (env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN) {
@@ -317,7 +319,6 @@ export async function startService(
         const socket = startSlackSocketMode({
           db,
           policy,
-          signingSecret: env.SLACK_SIGNING_SECRET ?? "",
           botToken: env.SLACK_BOT_TOKEN,
           appToken: env.SLACK_APP_TOKEN,
           slackApiUrl: env.SLACK_API_URL ?? null,

@@ -1,13 +1,24 @@
 import type { Command } from "commander";
-import { applyInput, type InputResult } from "../app/apply-input.js";
-import { type CaseAction, parseCaseAction } from "../app/case-actions.js";
+
 import { loadEnv } from "../config/env.js";
+import type { Case, CaseEvent } from "../engine/case.js";
 import { caseRef } from "../engine/case-ref.js";
+import type { Effect } from "../engine/effects.js";
 import { formatInstant } from "../engine/time-text.js";
 import { ShgovError } from "../errors.js";
 import { loadPolicyDir } from "../policy/load.js";
+import { actOnCase, requestFor } from "../shell/act-on-case.js";
+import { type CaseAction, parseCaseAction } from "../shell/case-actions.js";
+import { PolicyMembership } from "../shell/membership.js";
 import { openStore } from "../store/open.js";
 import { runningService, ServiceAnswerError } from "./case-reader.js";
+
+/** What the CLI prints of an action that was taken (the admin API's answer has the same shape). */
+interface ActionTaken {
+  events: CaseEvent[];
+  effects: Effect[];
+  case: Case | null;
+}
 
 /** Thrown when the rules refuse an action: the message says why. */
 export class ActionRefusedError extends ShgovError {
@@ -27,7 +38,7 @@ interface ActorOptions {
  * Sends an action to the running service when one holds the embedded database, else decides it
  * here against the store and the policy of WORKFLOWS_DIR (PostgreSQL: always here).
  */
-async function act(caseId: string, action: CaseAction): Promise<InputResult> {
+async function act(caseId: string, action: CaseAction): Promise<ActionTaken> {
   const env = loadEnv();
   const input = parseCaseAction(action);
   const service = await runningService(env);
@@ -40,7 +51,7 @@ async function act(caseId: string, action: CaseAction): Promise<InputResult> {
         body: JSON.stringify(action),
       },
     );
-    const body = (await response.json()) as InputResult & { error?: string; message?: string };
+    const body = (await response.json()) as ActionTaken & { error?: string; message?: string };
     // The admin API answers {error: code, message}, the same shape for every refusal.
     if (response.status === 409) throw new ActionRefusedError(`refused: ${body.message ?? body.error}`);
     if (response.status === 404) throw new ActionRefusedError(`no case ${caseId}`);
@@ -54,16 +65,18 @@ async function act(caseId: string, action: CaseAction): Promise<InputResult> {
   const policy = await loadPolicyDir(env.WORKFLOWS_DIR);
   const db = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, existingOnly: true });
   try {
-    const result = await applyInput(db, policy, caseId, input, () => new Date());
-    if (!result.case) throw new ActionRefusedError(`no case ${caseId}`);
-    if (result.rejection) throw new ActionRefusedError(`refused: ${result.rejection}`);
-    return result;
+    const deps = { db, policy, membership: new PolicyMembership(policy), now: () => new Date() };
+    const outcome = await actOnCase(deps, requestFor(caseId, input));
+    if (!outcome.ok && outcome.refusal.code === "case.missing")
+      throw new ActionRefusedError(`no case ${caseId}`);
+    if (!outcome.ok) throw new ActionRefusedError(`refused: ${outcome.refusal.message}`);
+    return { events: outcome.events, effects: outcome.effects, case: outcome.case };
   } finally {
     await db.close();
   }
 }
 
-function report(result: InputResult, json: boolean | undefined): void {
+function report(result: ActionTaken, json: boolean | undefined): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;

@@ -7,7 +7,7 @@ import { deliverScheduledReport } from "../report/deliver-report.js";
 import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js";
 import type { RunningService } from "../service.js";
 import { createSlackClient } from "../slack/client.js";
-import { ACTION_IDS, INPUT_ACTION, MODAL_BLOCKS, parseButtonValue } from "../slack/messages.js";
+import { ACTION_IDS, INPUT_ACTION, MODAL_BLOCKS, parseButtonValue } from "../slack/interaction-codecs.js";
 import { getCase } from "../store/cases.js";
 import { listOutbox } from "../store/outbox.js";
 import { postedSlackMessages } from "../store/slack-messages.js";

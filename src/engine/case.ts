@@ -1,6 +1,7 @@
 import type { SlaClock } from "./clock.js";
 import { clockDueAt, pauseClock, resumeClock } from "./clock.js";
 import type { ComplianceStatus, Finding, RecordState, Severity, WorkflowStatus } from "./finding.js";
+import type { RefusalCode } from "./refusals.js";
 
 /** One case per finding id: who owns it, by when it must be remediated, and what people decided. */
 export const CASE_STATUSES = [
@@ -295,6 +296,8 @@ export interface EffectFailed extends EventBase {
 /** A person asked for something the rules forbid: recorded (who tried what), nothing else changes. */
 export interface ActionRefused extends EventBase {
   type: "action.refused";
+  /** The refusal's code (events recorded before codes existed have none). */
+  code?: RefusalCode;
   action: string;
   by: Actor;
 }

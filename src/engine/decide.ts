@@ -5,6 +5,7 @@ import { decideException } from "./exceptions.js";
 import { type EffectFailedInput, type EngineInput, type HumanInput, NOTE_IDENTITY } from "./inputs.js";
 import { observeFinding } from "./observe.js";
 import type { Policy } from "./policy.js";
+import { type Refusal, refused } from "./refusals.js";
 import { membershipProblem } from "./teams.js";
 import { fireTimers } from "./timers.js";
 import { decideDate } from "./upgrade-dates.js";
@@ -15,7 +16,7 @@ export interface DecisionResult {
   events: CaseEvent[];
   effects: Effect[];
   /** Set when a person asked for something the rules forbid: nothing happened, and this says why. */
-  rejection: string | null;
+  refusal: Refusal | null;
   /** For observations: true when the version is newer than the one the case holds (the stored finding is replaced). */
   findingIsNewer: boolean;
   /** The case after the events (as it was, when there are none): the shell stores it as it is. */
@@ -33,15 +34,15 @@ export function decide(current: Case | null, input: EngineInput, policy: Policy,
   if (input.type === "finding_observed") {
     findingIsNewer = observeFinding(d, current, input, policy);
   } else if (current === null) {
-    d.reject("there is no such case");
+    d.reject(refused("case.missing", "there is no such case"));
   } else {
     switch (input.type) {
       case "timer_due":
         fireTimers(d, current, policy);
         break;
       case "human": {
-        const rejection = decideHuman(d, current, input, policy);
-        if (rejection !== undefined) d.reject(rejection);
+        const refusal = decideHuman(d, current, input, policy);
+        if (refusal !== undefined) d.reject(refusal);
         break;
       }
       case "suppressor_found":
@@ -57,9 +58,9 @@ export function decide(current: Case | null, input: EngineInput, policy: Policy,
       }
     }
   }
-  if (d.rejection !== null)
-    return { events: [], effects: [], rejection: d.rejection, findingIsNewer: false, state: current };
-  return { events: d.events, effects: d.effects, rejection: null, findingIsNewer, state: d.state };
+  if (d.refusal !== null)
+    return { events: [], effects: [], refusal: d.refusal, findingIsNewer: false, state: current };
+  return { events: d.events, effects: d.effects, refusal: null, findingIsNewer, state: d.state };
 }
 
 /** A dispatcher could not carry out an effect: recorded, and the owner told. */
@@ -81,15 +82,19 @@ function effectFailed(d: Decision, current: Case, input: EffectFailedInput): voi
   });
 }
 
-function decideHuman(d: Decision, c: Case, input: HumanInput, policy: Policy): string | undefined {
+function decideHuman(d: Decision, c: Case, input: HumanInput, policy: Policy): Refusal | undefined {
   switch (input.action) {
     case "claim": {
       const problem = membershipProblem(policy, input.user, input.team);
       if (problem) return problem;
       if (input.team !== c.owner && input.team !== c.counterpart) {
-        return `only team ${c.owner} (owner) or ${c.counterpart} (counterpart) can claim this case`;
+        return refused(
+          "team.not_allowed",
+          `only team ${c.owner} (owner) or ${c.counterpart} (counterpart) can claim this case`,
+        );
       }
-      if (c.assignee?.user === input.user) return `${input.user} has already claimed this case`;
+      if (c.assignee?.user === input.user)
+        return refused("claim.already_claimed", `${input.user} has already claimed this case`);
       d.emit({
         type: "case.claimed",
         ...base(d.at, input.user, c.assignee ? `was ${who(c.assignee)}` : null),
@@ -138,14 +143,14 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
 export function refusal(
   current: Case,
   input: Pick<HumanInput, "user" | "team" | "action">,
-  rejection: string,
+  why: Refusal,
   now: Date,
 ): DecisionResult {
-  const event = refusalEvent(input, rejection, now);
+  const event = refusalEvent(input, why, now);
   return {
     events: [event],
     effects: [],
-    rejection: null,
+    refusal: null,
     findingIsNewer: false,
     state: evolve(current, event),
   };
@@ -154,14 +159,15 @@ export function refusal(
 /** The audit event of a refused action: the shell records it, so refusals are part of the log. */
 export function refusalEvent(
   input: Pick<HumanInput, "user" | "team" | "action">,
-  rejection: string,
+  why: Refusal,
   now: Date,
 ): CaseEvent {
   return {
     type: "action.refused",
     at: now.toISOString(),
     actor: input.user,
-    reason: rejection,
+    reason: why.message,
+    code: why.code,
     action: input.action,
     by: { user: input.user, team: input.team },
   };

@@ -1,5 +1,6 @@
 import { type Case, type CaseEvent, evolve } from "./case.js";
 import type { Effect } from "./effects.js";
+import type { Refusal } from "./refusals.js";
 
 /**
  * Collects what one input decides. Each event is applied as soon as it is emitted, so a later
@@ -8,7 +9,7 @@ import type { Effect } from "./effects.js";
 export class Decision {
   readonly events: CaseEvent[] = [];
   readonly effects: Effect[] = [];
-  rejection: string | null = null;
+  refusal: Refusal | null = null;
 
   constructor(
     public state: Case | null,
@@ -25,8 +26,8 @@ export class Decision {
     this.effects.push(effect);
   }
 
-  reject(reason: string): void {
-    this.rejection = reason;
+  reject(refusal: Refusal): void {
+    this.refusal = refusal;
   }
 }
 

@@ -4,6 +4,7 @@ import { workflowUpdate } from "./effects.js";
 import type { HumanInput } from "./inputs.js";
 import { exceptionNote, expiryNote } from "./notes.js";
 import type { Policy } from "./policy.js";
+import { type Refusal, refused } from "./refusals.js";
 import { listedIn, membershipProblem, resolveTeam } from "./teams.js";
 import { formatInstant } from "./time-text.js";
 
@@ -25,34 +26,51 @@ export function decideException(
   c: Case,
   input: ExceptionInput,
   policy: Policy,
-): string | undefined {
+): Refusal | undefined {
   const actor = { user: input.user, team: input.team };
   const notMember = membershipProblem(policy, input.user, input.team);
   if (notMember) return notMember;
-  if (c.resolvedAt) return `case ${c.id} is resolved; it needs no exception`;
+  if (c.resolvedAt) return refused("case.resolved", `case ${c.id} is resolved; it needs no exception`);
 
   if (input.action === "exception_request") {
     if (input.team !== c.owner && input.team !== c.counterpart) {
-      return `only team ${c.owner} (owner) or ${c.counterpart} (counterpart) can request an exception`;
+      return refused(
+        "team.not_allowed",
+        `only team ${c.owner} (owner) or ${c.counterpart} (counterpart) can request an exception`,
+      );
     }
     // An exception past its expiry that no timer has handled yet expires first (re-open, clock resumed),
     // so the new request cannot leave the old pause running.
     expireException(d, c, policy);
     const existing = d.state?.exception ?? c.exception;
     if (existing?.status === "requested") {
-      return `exception ${existing.id} is already waiting for a decision`;
+      return refused("exception.pending", `exception ${existing.id} is already waiting for a decision`);
     }
     if (existing && exceptionHolds(c, d.at)) {
-      return `exception ${existing.id} is approved until ${formatInstant(existing.expiresAt)}`;
+      return refused(
+        "exception.active",
+        `exception ${existing.id} is approved until ${formatInstant(existing.expiresAt)}`,
+      );
     }
     const justification = input.justification.trim();
-    if (justification.length === 0) return "an exception needs a justification";
+    if (justification.length === 0)
+      return refused("justification.missing", "an exception needs a justification", "justification");
     const expires = Date.parse(input.expiresAt);
-    if (Number.isNaN(expires)) return `expiry "${input.expiresAt}" is not a date`;
-    if (expires <= Date.parse(d.at)) return `expiry ${formatInstant(input.expiresAt)} is not in the future`;
+    if (Number.isNaN(expires))
+      return refused("expiry.invalid", `expiry "${input.expiresAt}" is not a date`, "expiry");
+    if (expires <= Date.parse(d.at))
+      return refused(
+        "expiry.past",
+        `expiry ${formatInstant(input.expiresAt)} is not in the future`,
+        "expiry",
+      );
     const latest = Date.parse(d.at) + policy.suppression.maxDurationMs;
     if (expires > latest) {
-      return `expiry ${formatInstant(new Date(expires).toISOString())} is beyond the policy's maximum (${formatInstant(new Date(latest).toISOString())})`;
+      return refused(
+        "expiry.beyond_maximum",
+        `expiry ${formatInstant(new Date(expires).toISOString())} is beyond the policy's maximum (${formatInstant(new Date(latest).toISOString())})`,
+        "expiry",
+      );
     }
     const exceptionId = `EXC-${c.exceptionsRequested + 1}`;
     d.emit({
@@ -77,18 +95,13 @@ export function decideException(
 
   const pending = c.exception?.status === "requested" ? c.exception : null;
   if (!pending) {
-    return `case ${c.id} has no exception waiting for a decision`;
+    return refused("exception.none_pending", `case ${c.id} has no exception waiting for a decision`);
   }
-  if (input.user === pending.requester.user) return "the requester cannot decide their own exception";
-  // Someone listed in both teams cannot decide by speaking for the other one.
-  if (listedIn(policy, input.user, pending.requester.team)) {
-    return `${input.user} belongs to team ${pending.requester.team}, which requested exception ${pending.id}; they cannot decide it`;
-  }
-  if (input.team === pending.requester.team) {
-    return `team ${input.team} requested exception ${pending.id}; it cannot decide it`;
-  }
+  const conflict = separationOfDuties(policy, input, pending);
+  if (conflict) return conflict;
   const approver = approverTeam(policy, c, pending.requester.team);
-  if (input.team !== approver) return `only team ${approver} can decide exception ${pending.id}`;
+  if (input.team !== approver)
+    return refused("team.not_allowed", `only team ${approver} can decide exception ${pending.id}`);
 
   if (input.action === "exception_reject") {
     d.emit({
@@ -110,7 +123,10 @@ export function decideException(
   }
 
   if (Date.parse(pending.expiresAt) <= Date.parse(d.at)) {
-    return `exception ${pending.id} would have expired at ${formatInstant(pending.expiresAt)}; request a new one`;
+    return refused(
+      "exception.lapsed",
+      `exception ${pending.id} would have expired at ${formatInstant(pending.expiresAt)}; request a new one`,
+    );
   }
   const note = exceptionNote(pending, actor);
   d.emit({
@@ -129,6 +145,33 @@ export function decideException(
     mentionLeads: false,
     text: `${who(actor)} approved exception ${pending.id} for "${c.title}" until ${formatInstant(pending.expiresAt)}. The finding is suppressed and its SLA clock paused.`,
   });
+}
+
+/**
+ * Separation of duties, the one rule for every adapter: the requester, anyone who belongs to the
+ * requesting team (listed in the policy, or a member by the adapter's membership such as a Slack
+ * user group: `input.memberOf`) and the requesting team itself cannot decide the request.
+ */
+function separationOfDuties(
+  policy: Policy,
+  input: ExceptionInput,
+  pending: { id: string; requester: { user: string; team: string } },
+): Refusal | null {
+  const code = "exception.separation_of_duties";
+  if (input.user === pending.requester.user)
+    return refused(code, "the requester cannot decide their own exception");
+  const requesting = pending.requester.team;
+  // Someone in both teams cannot decide by speaking for the other one.
+  if (listedIn(policy, input.user, requesting) || input.memberOf?.includes(requesting)) {
+    return refused(
+      code,
+      `${input.user} belongs to team ${requesting}, which requested exception ${pending.id}; they cannot decide it`,
+    );
+  }
+  if (input.team === requesting) {
+    return refused(code, `team ${input.team} requested exception ${pending.id}; it cannot decide it`);
+  }
+  return null;
 }
 
 /** An approved exception that expires re-opens the finding; a request nobody decided in time lapses. */

@@ -25,8 +25,12 @@ export type HumanAction =
   /** `date`, when given, must be the date on the table: agreeing to a date that changed meanwhile is refused. */
   | { action: "date_agree"; date: string | null };
 
-/** A person acted (CLI, admin API or Slack). `team` is the team they act for. */
-export type HumanInput = { type: "human"; user: string; team: string } & HumanAction;
+/**
+ * A person acted (CLI, admin API or Slack). `team` is the team they act for. `memberOf` is every
+ * policy team the adapter's membership puts them in (policy lists; in Slack, user groups too), so
+ * rules such as separation of duties see what the policy lists alone cannot.
+ */
+export type HumanInput = { type: "human"; user: string; team: string; memberOf?: string[] } & HumanAction;
 
 /**
  * `suppressedByType` of an identity that only the finding's note gives (Note.UpdatedBy), not

@@ -1,5 +1,6 @@
 import type { Case } from "./case.js";
 import type { Policy, TeamRef } from "./policy.js";
+import { type Refusal, refused } from "./refusals.js";
 
 /** Resolves `owner`, `counterpart` or a team name against a case. */
 export function resolveTeam(ref: TeamRef, current: Pick<Case, "owner" | "counterpart">): string {
@@ -17,11 +18,11 @@ export function resolveTeams(refs: TeamRef[], current: Pick<Case, "owner" | "cou
  * team that lists no members trusts the claim, because its membership lives elsewhere (a Slack user
  * group). Leads alone are who escalations mention, not the whole team.
  */
-export function membershipProblem(policy: Policy, user: string, team: string): string | null {
+export function membershipProblem(policy: Policy, user: string, team: string): Refusal | null {
   const definition = policy.teams[team];
-  if (!definition) return `there is no team "${team}" in the policy`;
+  if (!definition) return refused("team.unknown", `there is no team "${team}" in the policy`);
   if (definition.members.length > 0 && ![...definition.members, ...definition.leads].includes(user)) {
-    return `${user} is not a member of team ${team}`;
+    return refused("team.not_member", `${user} is not a member of team ${team}`);
   }
   return null;
 }

@@ -6,6 +6,7 @@ import { EKS_CALENDAR, eksVersionOf } from "./eks-calendar.js";
 import type { Finding } from "./finding.js";
 import type { HumanInput } from "./inputs.js";
 import type { Policy, UpgradeDateRule } from "./policy.js";
+import { type Refusal, refused } from "./refusals.js";
 import { findingMatches } from "./routing.js";
 import { membershipProblem, resolveTeams } from "./teams.js";
 import { calendarDay, formatInstant } from "./time-text.js";
@@ -250,32 +251,41 @@ export function remindOrMiss(d: Decision, c: Case, policy: Policy): void {
 type DateInput = Extract<HumanInput, { action: "date_propose" | "date_counter" | "date_agree" }>;
 
 /** Why a proposed day is not acceptable, or null. */
-function dateProblem(c: Case, date: string, at: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00.000Z`))) {
-    return `"${date}" is not a date (expected YYYY-MM-DD)`;
-  }
+function dateProblem(c: Case, date: string, at: string): Refusal | null {
+  const invalid = refused("date.invalid", `"${date}" is not a date (expected YYYY-MM-DD)`, "date");
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00.000Z`))) return invalid;
   const start = Date.parse(`${date}T00:00:00.000Z`);
-  if (new Date(start).toISOString().slice(0, 10) !== date)
-    return `"${date}" is not a date (expected YYYY-MM-DD)`;
-  if (Date.parse(endOfDay(date)) <= Date.parse(at)) return `${date} is in the past`;
+  if (new Date(start).toISOString().slice(0, 10) !== date) return invalid;
+  if (Date.parse(endOfDay(date)) <= Date.parse(at))
+    return refused("date.past", `${date} is in the past`, "date");
   const deadline = c.upgrade?.deadline;
   if (deadline && start >= Date.parse(deadline)) {
-    return `${date} is not before the deadline ${calendarDay(deadline)} (${c.upgrade?.deadlineSource})`;
+    return refused(
+      "date.beyond_deadline",
+      `${date} is not before the deadline ${calendarDay(deadline)} (${c.upgrade?.deadlineSource})`,
+      "date",
+    );
   }
   return null;
 }
 
 /** Returns why the input is refused, or undefined when it was decided. */
-export function decideDate(d: Decision, c: Case, input: DateInput, policy: Policy): string | undefined {
+export function decideDate(d: Decision, c: Case, input: DateInput, policy: Policy): Refusal | undefined {
   const upgrade = c.upgrade;
   if (!upgrade) {
-    return `case ${c.id} needs no upgrade date: no upgrade_dates rule of the policy matches it`;
+    return refused(
+      "date.not_needed",
+      `case ${c.id} needs no upgrade date: no upgrade_dates rule of the policy matches it`,
+    );
   }
-  if (c.resolvedAt) return `case ${c.id} is resolved`;
+  if (c.resolvedAt) return refused("case.resolved", `case ${c.id} is resolved`);
   const notMember = membershipProblem(policy, input.user, input.team);
   if (notMember) return notMember;
   if (!upgrade.teams.includes(input.team)) {
-    return `only teams ${upgrade.teams.join(" and ")} agree the upgrade date of this case`;
+    return refused(
+      "team.not_allowed",
+      `only teams ${upgrade.teams.join(" and ")} agree the upgrade date of this case`,
+    );
   }
   const actor = { user: input.user, team: input.team };
   const others = upgrade.teams.filter((team) => team !== input.team);
@@ -284,18 +294,21 @@ export function decideDate(d: Decision, c: Case, input: DateInput, policy: Polic
     const proposal = upgrade.proposal;
     if (!proposal) {
       return upgrade.agreed
-        ? `the date ${upgrade.agreed.date} is already agreed`
-        : "there is no proposed date to agree to";
+        ? refused("date.already_agreed", `the date ${upgrade.agreed.date} is already agreed`)
+        : refused("date.none_proposed", "there is no proposed date to agree to");
     }
     if (input.date !== null && input.date !== proposal.date) {
-      return `the date on the table is now ${proposal.date}, not ${input.date}`;
+      return refused("date.changed", `the date on the table is now ${proposal.date}, not ${input.date}`);
     }
     if (proposal.acceptedBy.some((accepted) => accepted.team === input.team)) {
-      return `team ${input.team} has already accepted ${proposal.date}`;
+      return refused("date.already_accepted", `team ${input.team} has already accepted ${proposal.date}`);
     }
     // Each team's acceptance comes from a different person: one person cannot agree for both sides.
     if (proposal.acceptedBy.some((accepted) => accepted.user === input.user)) {
-      return `${input.user} has already accepted ${proposal.date} for team ${proposal.acceptedBy.find((a) => a.user === input.user)?.team}; another member of team ${input.team} must agree`;
+      return refused(
+        "date.already_accepted",
+        `${input.user} has already accepted ${proposal.date} for team ${proposal.acceptedBy.find((a) => a.user === input.user)?.team}; another member of team ${input.team} must agree`,
+      );
     }
     const problem = dateProblem(c, proposal.date, d.at);
     if (problem) return problem;
@@ -327,10 +340,13 @@ export function decideDate(d: Decision, c: Case, input: DateInput, policy: Polic
   if (problem) return problem;
   const pendingFromOther = upgrade.proposal && upgrade.proposal.proposedBy.team !== input.team;
   if (input.action === "date_counter" && !pendingFromOther) {
-    return "there is no proposal from another team to counter; propose a date instead";
+    return refused(
+      "date.nothing_to_counter",
+      "there is no proposal from another team to counter; propose a date instead",
+    );
   }
   if (upgrade.agreed?.date === input.date && !upgrade.proposal) {
-    return `${input.date} is already the agreed date`;
+    return refused("date.already_agreed", `${input.date} is already the agreed date`, "date");
   }
   const type = pendingFromOther ? "date.countered" : "date.proposed";
   d.emit({

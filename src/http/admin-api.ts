@@ -1,11 +1,10 @@
 import type { IncomingMessage } from "node:http";
-import { applyInput } from "../app/apply-input.js";
-import { parseCaseAction } from "../app/case-actions.js";
 import { CASE_STATUSES } from "../engine/case.js";
 import type { HumanInput } from "../engine/inputs.js";
-import type { Policy } from "../engine/policy.js";
 import { buildReport, type ReportRequest } from "../report/build-report.js";
 import { parseReportQuery, ReportQueryError, reportTeams } from "../report/report-request.js";
+import { actOnCase, type CaseActionsDeps, requestFor } from "../shell/act-on-case.js";
+import { parseCaseAction } from "../shell/case-actions.js";
 import { verifyAudit } from "../store/audit-verify.js";
 import { getCase, listCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
@@ -22,7 +21,7 @@ import type { Route } from "./server.js";
 export function adminRoutes(
   db: Database,
   adminToken: string,
-  actions: { policy: Policy; now: () => Date },
+  actions: Pick<CaseActionsDeps, "policy" | "membership" | "now">,
 ): Route[] {
   const authorized = (request: IncomingMessage) => bearerMatches(request, adminToken);
   return [
@@ -42,10 +41,14 @@ export function adminRoutes(
         } catch (error) {
           return sendError(response, 400, "invalid_action", (error as Error).message);
         }
-        const result = await applyInput(db, actions.policy, id ?? "", input, actions.now);
-        if (!result.case) return sendError(response, 404, "not_found", `no case ${id}`);
-        if (result.rejection) return sendError(response, 409, "refused", result.rejection);
-        sendJson(response, 200, result);
+        const outcome = await actOnCase({ db, ...actions }, requestFor(id ?? "", input));
+        if (!outcome.ok && outcome.refusal.code === "case.missing")
+          return sendError(response, 404, "not_found", `no case ${id}`);
+        if (!outcome.ok) {
+          const { code, field, message } = outcome.refusal;
+          return sendError(response, 409, "refused", message, { code, ...(field ? { field } : {}) });
+        }
+        sendJson(response, 200, { events: outcome.events, effects: outcome.effects, case: outcome.case });
       },
     },
     {

@@ -1,11 +1,11 @@
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { type ObservationOutcome, observeFindings } from "../app/observe-findings.js";
 import type { Env } from "../config/env.js";
 import type { Policy } from "../engine/policy.js";
 import type { Observation } from "../intake/envelope.js";
 import { RepeatedFailureLog } from "../log.js";
+import { type ObservationOutcome, observeFindings } from "../shell/observe-findings.js";
 import type { Database } from "../store/database.js";
 import { isPostgresUnavailable } from "../store/postgres.js";
 import { FINDINGS_QUEUE, type FindingJobData } from "./findings-queue.js";

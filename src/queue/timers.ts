@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
-import { type SweepResult, sweepDueCases } from "../app/sweep.js";
 import type { Env } from "../config/env.js";
 import type { Policy } from "../engine/policy.js";
+import { type SweepResult, sweepDueCases } from "../shell/sweep.js";
 import type { Database } from "../store/database.js";
 import { runScheduledJob } from "./scheduled-job.js";
 

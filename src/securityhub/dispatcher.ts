@@ -1,11 +1,11 @@
 import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import type { Logger } from "pino";
-import { applyInputInTx } from "../app/apply-input.js";
-import { PollLoop } from "../app/poll-loop.js";
 import type { FindSuppressorEffect, WorkflowUpdateEffect } from "../engine/effects.js";
-import { type EngineInput, NOTE_IDENTITY } from "../engine/inputs.js";
+import { NOTE_IDENTITY } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
 import { RepeatedFailureLog } from "../log.js";
+import { applyDispatcherResult, type DispatcherResult } from "../shell/apply-result.js";
+import { PollLoop } from "../shell/poll-loop.js";
 import type { Database, Sql } from "../store/database.js";
 import { claimOutbox, finishOutbox, type OutboxRow, outboxBackoffMs, retryOutbox } from "../store/outbox.js";
 import { classifyError, type SecurityHubCall, sendWorkflowUpdates } from "./batch-update.js";
@@ -235,16 +235,16 @@ export class SecurityHubDispatcher {
     status: "done" | "failed" | "dry_run",
     effect: Pick<FindSuppressorEffect, "caseId" | "findingId">,
     error: string | null,
-    input: Exclude<EngineInput, { type: "finding_observed" | "timer_due" | "human" }>,
+    input: DispatcherResult,
   ): Promise<void> {
     const { db, policy } = this.options;
     await db.transaction(async (tx) => {
       const closed = await finishOutbox(tx, [id], status, this.now(), error);
       if (closed.length === 0) return;
-      const result = await applyInputInTx(tx, policy, effect.caseId, input, this.now());
-      if (result.rejection)
+      const result = await applyDispatcherResult(tx, policy, effect.caseId, input, this.now());
+      if (result.refusal)
         this.options.logger.warn(
-          { caseId: effect.caseId, findingId: effect.findingId, rejection: result.rejection },
+          { caseId: effect.caseId, findingId: effect.findingId, refusal: result.refusal.message },
           "dispatcher result refused",
         );
     });

@@ -1,10 +1,10 @@
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
-import { PollLoop } from "../app/poll-loop.js";
 import type { Actor, Case, ExceptionState } from "../engine/case.js";
 import type { NotifyEffect, NotifyTopic } from "../engine/effects.js";
 import type { Policy } from "../engine/policy.js";
 import { RepeatedFailureLog } from "../log.js";
+import { PollLoop } from "../shell/poll-loop.js";
 import { loadCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import {
@@ -35,8 +35,8 @@ import {
   type NotificationMark,
   notificationMetadata,
 } from "./earlier-post.js";
-import { supersededOutcome } from "./messages.js";
 import { ChannelPacer, type ChannelTurn, ChannelTurns } from "./pacer.js";
+import { supersededOutcome } from "./question-outcomes.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
 const KINDS: OutboxRow["kind"][] = ["notify"];

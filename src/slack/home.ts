@@ -8,8 +8,9 @@ import type { Policy } from "../engine/policy.js";
 import { truncate } from "../lib/text.js";
 import { CASE_STATE_SQL } from "../store/cases.js";
 import type { Database } from "../store/database.js";
+import { SECTION_TEXT_MAX, section, when } from "./block-kit.js";
+import { actionButtons, refLead } from "./case-message.js";
 import type { TeamMembership } from "./membership.js";
-import { actionButtons, refLead, SECTION_TEXT_MAX, section, when } from "./messages.js";
 import { code, joinMrkdwn, type Mrkdwn, md, mrkdwnText, plainText, userMention } from "./mrkdwn.js";
 
 /**

@@ -1,14 +1,14 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { sweepAndLog } from "../../src/queue/timers.js";
 import { createSecurityHubClient } from "../../src/securityhub/client.js";
 import { SecurityHubDispatcher } from "../../src/securityhub/dispatcher.js";
 import { createRateLimiter } from "../../src/securityhub/rate-limiter.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
+import { renderNotification } from "../../src/slack/case-message.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { SlackDispatcher } from "../../src/slack/dispatcher.js";
-import { renderNotification } from "../../src/slack/messages.js";
 import type { Database } from "../../src/store/database.js";
 import { listOutbox } from "../../src/store/outbox.js";
 import { examplePolicy } from "../support/engine.js";

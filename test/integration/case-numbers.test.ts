@@ -2,13 +2,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyInput } from "../../src/app/apply-input.js";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import type { Case } from "../../src/engine/case.js";
 import { parseCaseRef } from "../../src/engine/case-ref.js";
 import { adminRoutes } from "../../src/http/admin-api.js";
 import { createHttpServer } from "../../src/http/server.js";
 import { type Observation, parseEnvelope } from "../../src/intake/envelope.js";
+import { PolicyMembership } from "../../src/shell/membership.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
 import { verifyAudit } from "../../src/store/audit-verify.js";
 import { findCase, getCase, listCases, loadCases, resolveCaseId, saveCases } from "../../src/store/cases.js";
 import type { Database } from "../../src/store/database.js";
@@ -16,6 +16,7 @@ import { MIGRATIONS, migrate } from "../../src/store/migrations.js";
 import { openStore } from "../../src/store/open.js";
 import { openPglite } from "../../src/store/pglite.js";
 import { openPostgres } from "../../src/store/postgres.js";
+import { actAs } from "../support/act.js";
 import { examplePolicy, finding, givenWhen, observed } from "../support/engine.js";
 import { asffEvent, type FindingVersion } from "../support/events.js";
 import { createTestDatabase } from "../support/postgres.js";
@@ -119,7 +120,7 @@ describe.each(STORE_KINDS)("case numbers: %s", (kind: StoreKind) => {
         clock,
       );
     }
-    const claimed = await applyInput(
+    const claimed = await actAs(
       db,
       policy,
       "SHG-2",
@@ -174,7 +175,7 @@ describe.each(STORE_KINDS)("case numbers: %s", (kind: StoreKind) => {
     expect(await resolveCaseId(db, "SHG-5")).toBe("1");
   });
 
-  it("getCase, listCases and applyInput take the human id; the summaries and the detail carry it as ref", async () => {
+  it("getCase, listCases and actOnCase take the human id; the summaries and the detail carry it as ref", async () => {
     const detail = await getCase(db, "shg-3");
     expect(detail).toMatchObject({ ref: "SHG-3", case: { id: arn("b"), number: 3 } });
     expect(detail?.events[0]?.type).toBe("case.opened");
@@ -182,7 +183,7 @@ describe.each(STORE_KINDS)("case numbers: %s", (kind: StoreKind) => {
     expect(listed.find((c) => c.id === arn("b"))?.ref).toBe("SHG-3");
     expect(new Set(listed.map((c) => c.ref)).size).toBe(listed.length);
 
-    const unknown = await applyInput(
+    const unknown = await actAs(
       db,
       policy,
       "SHG-999",
@@ -190,7 +191,7 @@ describe.each(STORE_KINDS)("case numbers: %s", (kind: StoreKind) => {
       clock,
     );
     expect(unknown).toMatchObject({ rejection: "there is no case SHG-999", case: null, events: [] });
-    const refused = await applyInput(
+    const refused = await actAs(
       db,
       policy,
       "3",
@@ -377,7 +378,10 @@ describe("the admin API takes the human id beside the finding id (PGlite)", () =
       [observationOf({ id: arn("api-1") }, "e-1"), observationOf({ id: arn("api-2") }, "e-2")],
       clock,
     );
-    server = createHttpServer(adminRoutes(db, TOKEN, { policy, now: clock }), pino({ level: "silent" }));
+    server = createHttpServer(
+      adminRoutes(db, TOKEN, { policy, membership: new PolicyMembership(policy), now: clock }),
+      pino({ level: "silent" }),
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -435,6 +439,19 @@ describe("the admin API takes the human id beside the finding id (PGlite)", () =
     ).toMatchObject({
       status: 404,
       body: { error: "not_found", message: "no case SHG-999" },
+    });
+    // A refusal answers 409 with its code and, when it has one, the field it concerns.
+    expect(
+      await call("/api/cases/SHG-1/actions", {
+        action: "exception_request",
+        user: "U0SAM",
+        team: "security",
+        justification: "later",
+        expires: "2030-01-01",
+      }),
+    ).toMatchObject({
+      status: 409,
+      body: { error: "refused", code: "expiry.beyond_maximum", field: "expiry" },
     });
     const verify = await call("/api/audit/verify?case=SHG-1");
     expect(verify.body).toMatchObject({ ok: true, caseId: arn("api-1"), casesChecked: 1 });

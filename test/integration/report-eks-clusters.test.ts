@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { buildReport } from "../../src/report/build-report.js";
 import { openClustersByEksVersion } from "../../src/report/report-queries.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
 import type { Database } from "../../src/store/database.js";
 import { examplePolicy } from "../support/engine.js";
 import { eksEvent } from "../support/events.js";

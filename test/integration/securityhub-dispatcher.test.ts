@@ -1,14 +1,14 @@
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { applyInput } from "../../src/app/apply-input.js";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { createSecurityHubClient } from "../../src/securityhub/client.js";
 import { SecurityHubDispatcher } from "../../src/securityhub/dispatcher.js";
 import { createRateLimiter } from "../../src/securityhub/rate-limiter.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
 import { getCase } from "../../src/store/cases.js";
 import type { Database } from "../../src/store/database.js";
 import { listOutbox } from "../../src/store/outbox.js";
+import { actAs } from "../support/act.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksOcsfEvent } from "../support/events.js";
 import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";
@@ -207,7 +207,7 @@ describe("Security Hub dispatcher: order of updates", () => {
       "2026-11-21T13:00:00.000Z",
     ]);
     // ... when an exception is requested and approved: the bot is to set SUPPRESSED.
-    await applyInput(
+    await actAs(
       db,
       policy,
       findingId,
@@ -221,7 +221,7 @@ describe("Security Hub dispatcher: order of updates", () => {
       },
       now,
     );
-    const approved = await applyInput(
+    const approved = await actAs(
       db,
       policy,
       findingId,

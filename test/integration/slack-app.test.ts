@@ -2,11 +2,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import { createHttpServer } from "../../src/http/server.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
-import { createSlackRoutes } from "../../src/slack/app.js";
-import { ACTION_IDS, VIEW_IDS } from "../../src/slack/messages.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
+import { createSlackRoutes } from "../../src/slack/http-receiver.js";
+import { ACTION_IDS, VIEW_IDS } from "../../src/slack/interaction-codecs.js";
 import { getCase } from "../../src/store/cases.js";
 import type { Database } from "../../src/store/database.js";
 import { examplePolicy } from "../support/engine.js";
@@ -253,7 +253,10 @@ describe("buttons and modals", () => {
   it("Approve by someone in both user groups is refused: they belong to the requesting team", async () => {
     const before = (await eventsOf(EC2_ID)).length;
     await post(click("U_BOTH", ACTION_IDS.exceptionApprove, EC2_ID));
-    await ephemeral("U_BOTH", /Refused: you are in team security, which requested exception EXC-1/);
+    await ephemeral(
+      "U_BOTH",
+      /Refused: U_BOTH belongs to team security, which requested exception EXC-1; they cannot decide it/,
+    );
     const events = await eventsOf(EC2_ID);
     // Refused: only the refusal is recorded (who tried what).
     expect(events).toHaveLength(before + 1);

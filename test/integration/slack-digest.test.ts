@@ -1,7 +1,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { type DigestOutcome, postDigests } from "../../src/slack/digest.js";
 import type { Database } from "../../src/store/database.js";

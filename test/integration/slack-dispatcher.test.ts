@@ -1,19 +1,20 @@
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { applyInput } from "../../src/app/apply-input.js";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import type { NotifyEffect } from "../../src/engine/effects.js";
 import type { HumanInput } from "../../src/engine/inputs.js";
 import { parseEnvelope } from "../../src/intake/envelope.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
+import { renderNotification } from "../../src/slack/case-message.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { SlackDispatcher } from "../../src/slack/dispatcher.js";
 import { notificationMetadata } from "../../src/slack/earlier-post.js";
-import { ACTION_IDS, renderNotification } from "../../src/slack/messages.js";
+import { ACTION_IDS } from "../../src/slack/interaction-codecs.js";
 import type { RenderNotification } from "../../src/slack/types.js";
 import type { Database } from "../../src/store/database.js";
 import { claimOutbox, insertOutbox, listOutbox, type OutboxRow } from "../../src/store/outbox.js";
 import { listSlackMessages, listSlackUpdates, recordSlackMessage } from "../../src/store/slack-messages.js";
+import { actAs } from "../support/act.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksEvent } from "../support/events.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
@@ -157,7 +158,7 @@ function texts(channel: string): string[] {
 describe("Slack dispatcher", () => {
   it("posts an engine-made notification (an exception request) once to the approving team's channel", async () => {
     const [caseId] = await cases(1, "engine");
-    const requested = await applyInput(
+    const requested = await actAs(
       db,
       policy,
       caseId as string,
@@ -511,7 +512,7 @@ describe("Slack dispatcher: messages updated after a decision", () => {
       .match(/"action_id":"(shgov_[a-z_]+)"/g)
       ?.map((found) => found.slice(13, -1)) ?? [];
   const human = async (caseId: string, input: HumanInput) => {
-    const result = await applyInput(db, policy, caseId, input, now);
+    const result = await actAs(db, policy, caseId, input, now);
     expect(result.rejection).toBeNull();
   };
   const request = (caseId: string) =>

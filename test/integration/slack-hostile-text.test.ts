@@ -7,7 +7,7 @@ import { NOTIFY_TOPICS } from "../../src/engine/effects.js";
 import { deliverScheduledReport } from "../../src/report/deliver-report.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { postDigests } from "../../src/slack/digest.js";
-import { ACTION_IDS, MODAL_BLOCKS } from "../../src/slack/messages.js";
+import { ACTION_IDS, MODAL_BLOCKS } from "../../src/slack/interaction-codecs.js";
 import { getCase } from "../../src/store/cases.js";
 import { asffEvent, eksAsffEvent, eksOcsfEvent } from "../support/events.js";
 import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";

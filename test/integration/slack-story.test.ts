@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Case } from "../../src/engine/case.js";
-import { ACTION_IDS, MODAL_BLOCKS } from "../../src/slack/messages.js";
+import { ACTION_IDS, MODAL_BLOCKS } from "../../src/slack/interaction-codecs.js";
 import { getCase } from "../../src/store/cases.js";
 import { eksEvent, eksFindingOf, REPO_ROOT } from "../support/events.js";
 import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";

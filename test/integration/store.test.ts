@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeFindings } from "../../src/app/observe-findings.js";
 import { type Observation, parseEnvelope } from "../../src/intake/envelope.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
 import { auditHash } from "../../src/store/audit-log.js";
 import { getCase, listCases } from "../../src/store/cases.js";
 import type { Database } from "../../src/store/database.js";

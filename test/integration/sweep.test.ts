@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { observeFindings } from "../../src/app/observe-findings.js";
-import { sweepDueCases } from "../../src/app/sweep.js";
 import { type Observation, parseEnvelope } from "../../src/intake/envelope.js";
+import { observeFindings } from "../../src/shell/observe-findings.js";
+import { sweepDueCases } from "../../src/shell/sweep.js";
 import type { Database } from "../../src/store/database.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent } from "../support/events.js";

@@ -61,7 +61,7 @@ export function play(policy: Policy, steps: [at: string, input: EngineInput][], 
   let state: Case | null = applyEvents(null, from);
   for (const [at, input] of steps) {
     const decision = decide(state, input, policy, new Date(at));
-    if (decision.rejection !== null) throw new Error(`step at ${at} refused: ${decision.rejection}`);
+    if (decision.refusal !== null) throw new Error(`step at ${at} refused: ${decision.refusal.message}`);
     events.push(...decision.events);
     state = applyEvents(state, decision.events);
   }

@@ -69,5 +69,7 @@ export function observed(f: Finding, key = `key-${f.updatedAt}-${f.processedAt}`
 export function givenWhen(policy: Policy, given: CaseEvent[], input: EngineInput, now: string) {
   const before = given.reduce<Case | null>((state, event) => evolve(state, event), null);
   const decision = decide(before, input, policy, new Date(now));
-  return { before, ...decision, after: applyEvents(before, decision.events) };
+  // `rejection`: the refusal's sentence, which most specs assert; `refusal` keeps its code and field.
+  const rejection = decision.refusal?.message ?? null;
+  return { before, ...decision, rejection, after: applyEvents(before, decision.events) };
 }

@@ -175,7 +175,7 @@ export function generateHistory(
     for (const [at, input] of steps) {
       if (Date.parse(at) >= end) break;
       const decision = decide(state, input, policy, new Date(at));
-      if (decision.rejection !== null) continue;
+      if (decision.refusal !== null) continue;
       events.push(...decision.events);
       state = applyEvents(state, decision.events);
     }

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { encodeButtonValue } from "../../src/slack/messages.js";
+import { encodeButtonValue } from "../../src/slack/interaction-codecs.js";
 
 /** Signed Slack requests, as Slack sends them to POST /slack/events. */
 export function slackSignature(body: string, ts: number, secret: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CaseActionError, parseCaseAction } from "../../src/app/case-actions.js";
+import { CaseActionError, parseCaseAction } from "../../src/shell/case-actions.js";
 
 describe("a person's action as it crosses the admin API", () => {
   it("turns a request's day into the end of that day (UTC)", () => {

@@ -63,7 +63,7 @@ describe("engine: claiming a case", () => {
     expect(decide(null, input, policy, new Date(T1))).toEqual({
       events: [],
       effects: [],
-      rejection: "there is no such case",
+      refusal: { code: "case.missing", message: "there is no such case" },
       findingIsNewer: false,
       state: null,
     });
@@ -326,11 +326,17 @@ describe("engine: a refused action is audited", () => {
   it("given a refusal, when its audit event is applied, then only the version moves: the case is otherwise unchanged", () => {
     const before = opened();
     const input = act(BOB, { action: "date_agree", date: null });
-    const { rejection } = givenWhen(policy, before.events, input, T1);
-    expect(rejection).not.toBeNull();
-    if (input.type !== "human" || rejection === null) throw new Error("expected a refused human input");
-    const event = refusalEvent(input, rejection, new Date(T1));
-    expect(event).toMatchObject({ type: "action.refused", actor: "U0BOB", reason: rejection, by: BOB });
+    const { refusal: why } = givenWhen(policy, before.events, input, T1);
+    expect(why).not.toBeNull();
+    if (input.type !== "human" || why === null) throw new Error("expected a refused human input");
+    const event = refusalEvent(input, why, new Date(T1));
+    expect(event).toMatchObject({
+      type: "action.refused",
+      actor: "U0BOB",
+      reason: why.message,
+      code: why.code,
+      by: BOB,
+    });
     const after = evolve(before.state, event);
     const { version, updatedAt, ...rest } = after;
     const { version: v0, updatedAt: u0, ...restBefore } = before.state;
@@ -341,7 +347,8 @@ describe("engine: a refused action is audited", () => {
 
   it("given a refusal, when it is made a decision, then the case it hands back is its event folded onto the case", () => {
     const before = opened();
-    const decision = refusal(before.state, { ...BOB, action: "date_agree" }, "not yours", new Date(T1));
+    const why = { code: "team.not_member" as const, message: "not yours" };
+    const decision = refusal(before.state, { ...BOB, action: "date_agree" }, why, new Date(T1));
     expect(decision.events.map((event) => event.type)).toEqual(["action.refused"]);
     expect(decision.state).toEqual(applyEvents(before.state, decision.events));
   });
@@ -358,7 +365,7 @@ describe("engine: a decision hands back the case after it", () => {
   it("given a refused input, then the state handed back is the case as it was", () => {
     const before = opened();
     const decision = decide(before.state, claim(CISO), policy, new Date(T1));
-    expect(decision.rejection).not.toBeNull();
+    expect(decision.refusal).not.toBeNull();
     expect(decision.state).toBe(before.state);
   });
 });

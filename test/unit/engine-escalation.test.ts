@@ -178,7 +178,7 @@ describe("engine: the escalation ladder", () => {
     expect(result).toEqual({
       events: [],
       effects: [],
-      rejection: "there is no such case",
+      refusal: { code: "case.missing", message: "there is no such case" },
       findingIsNewer: false,
       state: null,
     });

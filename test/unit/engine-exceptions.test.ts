@@ -538,3 +538,51 @@ describe("engine: separation of duties across teams", () => {
     );
   });
 });
+
+describe("engine: separation of duties through the adapter's membership", () => {
+  it("given a request by platform, when someone the policy does not list but whose membership (a Slack user group) puts them in platform approves for security, then it is refused as separation of duties", () => {
+    const asked = play(policy, [[REQUESTED_AT, request()]], opened().events);
+    const approver = { user: "U0GROUPED", team: "security" };
+    const input = {
+      ...act(approver, { action: "exception_approve", reason: null }),
+      memberOf: ["platform", "security"],
+    };
+    const { events, refusal } = givenWhen(policy, asked.events, input, APPROVED_AT);
+    expect(events).toEqual([]);
+    expect(refusal).toEqual({
+      code: "exception.separation_of_duties",
+      message: "U0GROUPED belongs to team platform, which requested exception EXC-1; they cannot decide it",
+    });
+  });
+
+  it("given the same request, when the approver's membership puts them in security only, then the approval is decided", () => {
+    const asked = play(policy, [[REQUESTED_AT, request()]], opened().events);
+    const input = {
+      ...act({ user: "U0GROUPED", team: "security" }, { action: "exception_approve", reason: null }),
+      memberOf: ["security"],
+    };
+    const { refusal, events } = givenWhen(policy, asked.events, input, APPROVED_AT);
+    expect(refusal).toBeNull();
+    expect(events.map((event) => event.type)).toEqual(["exception.approved"]);
+  });
+});
+
+describe("engine: a refusal names its code and the field it concerns", () => {
+  it("given an open case, when the expiry is past the policy's maximum, then the refusal is expiry.beyond_maximum on field expiry", () => {
+    const { refusal } = givenWhen(policy, opened().events, request("2027-06-01T00:00:00.000Z"), REQUESTED_AT);
+    expect(refusal).toMatchObject({ code: "expiry.beyond_maximum", field: "expiry" });
+  });
+
+  it("given an open case, when the expiry is already past, then the refusal is expiry.past on field expiry", () => {
+    const { refusal } = givenWhen(policy, opened().events, request("2026-11-01T00:00:00.000Z"), REQUESTED_AT);
+    expect(refusal).toMatchObject({ code: "expiry.past", field: "expiry" });
+  });
+
+  it("given a pending request, when another is made, then the refusal is exception.pending with no field", () => {
+    const { refusal } = givenWhen(policy, requested().events, request(), APPROVED_AT);
+    expect(refusal).toEqual({
+      code: "exception.pending",
+      message: "exception EXC-1 is already waiting for a decision",
+    });
+  });
+});

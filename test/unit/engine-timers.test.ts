@@ -261,10 +261,10 @@ describe("engine: properties over random input sequences", () => {
         const where = `seed ${seed}, step ${step} (${input.type}${input.type === "human" ? `:${input.action}` : ""} at ${now})`;
         const result = decide(state, input, policy, new Date(now));
 
-        if (result.rejection !== null) {
+        if (result.refusal !== null) {
           expect(result.events, where).toEqual([]);
           expect(result.effects, where).toEqual([]);
-          expect(result.rejection.length, where).toBeGreaterThan(0);
+          expect(result.refusal.message.length, where).toBeGreaterThan(0);
           continue;
         }
         for (const event of result.events) {

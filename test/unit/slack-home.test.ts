@@ -1,9 +1,9 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { Case } from "../../src/engine/case.js";
-import { startSlackSocketMode } from "../../src/slack/app.js";
 import { approvalsFor, homeView, upcomingDates } from "../../src/slack/home.js";
-import { ACTION_IDS } from "../../src/slack/messages.js";
+import { ACTION_IDS } from "../../src/slack/interaction-codecs.js";
+import { startSlackSocketMode } from "../../src/slack/socket-mode.js";
 import type { Database } from "../../src/store/database.js";
 import { examplePolicy, finding, givenWhen, observed } from "../support/engine.js";
 
@@ -123,7 +123,6 @@ describe("Socket Mode", () => {
     const socket = startSlackSocketMode({
       db,
       policy,
-      signingSecret: "unused",
       botToken: "xoxb-test",
       appToken: "xapp-test",
       slackApiUrl: "http://127.0.0.1:9/api/",

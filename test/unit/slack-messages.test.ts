@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Case } from "../../src/engine/case.js";
 import { NOTIFY_TOPICS, type NotifyEffect, type NotifyTopic } from "../../src/engine/effects.js";
-import {
-  ACTION_IDS,
-  consoleUrl,
-  dateModal,
-  exceptionModal,
-  lateClickNote,
-  latestExpiryDay,
-  MAX_BLOCKS,
-  parseButtonValue,
-  rejectModal,
-  renderNotification,
-  SECTION_TEXT_MAX,
-  supersededOutcome,
-  VIEW_IDS,
-} from "../../src/slack/messages.js";
+import { MAX_BLOCKS, SECTION_TEXT_MAX } from "../../src/slack/block-kit.js";
+import { consoleUrl, renderNotification } from "../../src/slack/case-message.js";
+import { ACTION_IDS, parseButtonValue, VIEW_IDS } from "../../src/slack/interaction-codecs.js";
+import { dateModal, exceptionModal, latestExpiryDay, rejectModal } from "../../src/slack/modals.js";
+import { lateClickNote, supersededOutcome } from "../../src/slack/question-outcomes.js";
 import { examplePolicy, finding, givenWhen, observed } from "../support/engine.js";
 
 const policy = examplePolicy();

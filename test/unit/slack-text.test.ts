@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { blockKitBuilderUrl, mrkdwnText, slackText } from "../../src/demo/slack-text.js";
 import type { NotifyEffect } from "../../src/engine/effects.js";
 import type { Policy } from "../../src/engine/policy.js";
-import { renderNotification } from "../../src/slack/messages.js";
+import { renderNotification } from "../../src/slack/case-message.js";
 
 describe("slackText", () => {
   it("renders sections, fields, context and buttons as lines", () => {

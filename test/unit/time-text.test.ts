@@ -5,7 +5,7 @@ import { applyEvents, decide, type EngineInput } from "../../src/engine/decide.j
 import type { Effect } from "../../src/engine/effects.js";
 import { calendarDay, formatInstant } from "../../src/engine/time-text.js";
 import { formatInstant as reportFormatInstant } from "../../src/report/format.js";
-import { when } from "../../src/slack/messages.js";
+import { when } from "../../src/slack/block-kit.js";
 import type { CaseDetail } from "../../src/store/cases.js";
 import { examplePolicy } from "../support/engine.js";
 import { ALICE, act, DAY, plus, SAM, seen, TIMER } from "../support/engine-steps.js";
@@ -45,7 +45,7 @@ describe("the engine's human texts say instants as people write them", () => {
     const refusals: string[] = [];
     for (const [at, input] of steps) {
       const decision = decide(state, input, policy, new Date(at));
-      if (decision.rejection) refusals.push(decision.rejection);
+      if (decision.refusal) refusals.push(decision.refusal.message);
       events.push(...decision.events);
       effects.push(...decision.effects);
       state = applyEvents(state, decision.events);
