@@ -41,6 +41,7 @@ import { startSlackSocketMode } from "./slack/socket-mode.js";
 import { announceDataDirService } from "./store/data-dir-lock.js";
 import type { Database } from "./store/database.js";
 import { insertDeadLetter } from "./store/dead-letters.js";
+import { hasObservations } from "./store/observations.js";
 import { openServiceStore } from "./store/open.js";
 import { postgresAddress } from "./store/postgres.js";
 
@@ -247,9 +248,7 @@ export async function startService(
         prefix: env.QUEUE_PREFIX,
         queue: () => producerQueue.get(),
         logger,
-        storeHasFindings: async () =>
-          (await db.query<{ found: boolean }>("SELECT EXISTS (SELECT 1 FROM observations) AS found"))[0]
-            ?.found === true,
+        storeHasFindings: () => hasObservations(db),
         onLoss: recordRedisDataLoss,
       });
       durability.start();

@@ -12,6 +12,8 @@ import { deleteQueueKeys } from "../queue/redis.js";
 import { startService } from "../service.js";
 import { auditReportText, verifyAudit } from "../store/audit-verify.js";
 import { type CaseSummary, listCases } from "../store/cases.js";
+import type { Sql } from "../store/database.js";
+import { countObservations } from "../store/observations.js";
 import { type PrivateRedis, redisAnswers, redisServerOnPath, startPrivateRedis } from "./redis-server.js";
 import { startSlackStandIn } from "./slack-stand-in.js";
 import { DemoClock, type SecurityHubCallSeen, tellStory } from "./story.js";
@@ -163,11 +165,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 }
 
-async function waitForObservations(db: { query: <R>(sql: string) => Promise<R[]> }, expected: number) {
+async function waitForObservations(db: Sql, expected: number) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const rows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM observations");
-    if ((rows[0]?.n ?? 0) >= expected) return;
+    if ((await countObservations(db)) >= expected) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the worker did not apply ${expected} findings within 30 s`);

@@ -8,7 +8,7 @@ import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js"
 import type { RunningService } from "../service.js";
 import { createSlackClient } from "../slack/client.js";
 import { ACTION_IDS, INPUT_ACTION, MODAL_BLOCKS, parseButtonValue } from "../slack/interaction-codecs.js";
-import { getCase } from "../store/cases.js";
+import { caseNextDueAt, getCase } from "../store/cases.js";
 import { listOutbox } from "../store/outbox.js";
 import { postedSlackMessages } from "../store/slack-messages.js";
 import type { SlackStandIn, StandInMessage } from "./slack-stand-in.js";
@@ -109,10 +109,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   const settle = async () => {
     for (let round = 0; round < 200; round++) {
       await service.dispatcher?.drain();
-      const pending = await service.db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM outbox WHERE status = 'pending' AND kind LIKE 'securityhub.%'",
-      );
-      if ((pending[0]?.n ?? 0) === 0) return;
+      const pending = await listOutbox(service.db, { status: "pending" });
+      if (!pending.some((row) => row.kind.startsWith("securityhub."))) return;
       await pause(50);
     }
     throw new Error("the Security Hub dispatcher did not deliver its outbox within 10 s");
@@ -151,10 +149,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   /** The Slack messages of a notify row, once the service's Slack dispatcher posted them to the stand-in. */
   const delivered = async (outboxId: string): Promise<StandInMessage[]> => {
     for (let round = 0; round < 400; round++) {
-      const rows = await service.db.query<{ status: string }>("SELECT status FROM outbox WHERE id = $1", [
-        outboxId,
-      ]);
-      if (rows[0]?.status !== "pending") {
+      const [row] = await listOutbox(service.db, { id: outboxId });
+      if (row?.status !== "pending") {
         const posted = await postedSlackMessages(service.db, [outboxId]);
         return posted.flatMap(
           (p) => ctx.slack.messages.find((m) => m.ts === p.ts && m.channel === p.channelId) ?? [],
@@ -468,11 +464,7 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
     updatedAt: passed,
   });
   const closed = await caseState(good);
-  const timers = await service.db.query<{ next_due_at: unknown }>(
-    "SELECT next_due_at FROM cases WHERE id = $1",
-    [good],
-  );
-  const left = timers[0]?.next_due_at ? "a timer is still set" : "no timer left";
+  const left = (await caseNextDueAt(service.db, good)) ? "a timer is still set" : "no timer left";
   say("case", `${closed.status}: time to remediate ${duration(closed.timeToRemediateMs)}, ${left}`);
 
   // ── the weekly report ──────────────────────────────────────────────────────────────────────

@@ -4,6 +4,18 @@ import { EKS_CALENDAR } from "../engine/eks-calendar.js";
 import { SEVERITIES, type Severity } from "../engine/finding.js";
 import { ShgovError } from "../errors.js";
 import type { Database } from "../store/database.js";
+import {
+  blockedSuppressions,
+  expiringExceptions,
+  inReportSnapshot,
+  missingUpgradeDates,
+  openCaseRows,
+  openClustersByEksVersion,
+  periodEventRows,
+  type ReportScope,
+  timeToRemediateRows,
+  trendRows,
+} from "../store/report-queries.js";
 import { formatInstant } from "./format.js";
 import {
   AGE_BUCKETS,
@@ -18,17 +30,6 @@ import {
   type TeamFigures,
   type TrendPoint,
 } from "./model.js";
-import {
-  blockedSuppressions,
-  expiringExceptions,
-  missingUpgradeDates,
-  openCaseRows,
-  openClustersByEksVersion,
-  periodEventRows,
-  type ReportScope,
-  timeToRemediateRows,
-  trendRows,
-} from "./report-queries.js";
 
 const HOUR_MS = 3_600_000;
 export const TREND_WEEKS = 8;
@@ -70,25 +71,20 @@ export async function buildReport(db: Database, request: ReportRequest): Promise
     team: request.team,
   };
   const limit = request.listLimit ?? LIST_LIMIT;
-  const data = await db.transaction(async (tx) => {
-    await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    // Day and week arithmetic in SQL counts 24-hour days, as the code here does.
-    await tx.query("SET LOCAL TimeZone = 'UTC'");
-    return {
-      open: await openCaseRows(
-        tx,
-        scope,
-        AGE_BUCKETS.map((bucket) => bucket.maxDays),
-      ),
-      events: await periodEventRows(tx, scope),
-      ttr: await timeToRemediateRows(tx, scope),
-      suppressions: await blockedSuppressions(tx, scope, limit),
-      expiring: await expiringExceptions(tx, scope, EXPIRING_SOON_DAYS, limit),
-      missing: await missingUpgradeDates(tx, scope, limit),
-      clusters: await openClustersByEksVersion(tx, scope),
-      trend: await trendRows(tx, scope, TREND_WEEKS),
-    };
-  });
+  const data = await inReportSnapshot(db, async (tx) => ({
+    open: await openCaseRows(
+      tx,
+      scope,
+      AGE_BUCKETS.map((bucket) => bucket.maxDays),
+    ),
+    events: await periodEventRows(tx, scope),
+    ttr: await timeToRemediateRows(tx, scope),
+    suppressions: await blockedSuppressions(tx, scope, limit),
+    expiring: await expiringExceptions(tx, scope, EXPIRING_SOON_DAYS, limit),
+    missing: await missingUpgradeDates(tx, scope, limit),
+    clusters: await openClustersByEksVersion(tx, scope),
+    trend: await trendRows(tx, scope, TREND_WEEKS),
+  }));
 
   const figures = new Map<string, TeamFigures>();
   const teamOf = (team: string): TeamFigures => {

@@ -6,8 +6,15 @@ import type { Policy } from "../engine/policy.js";
 import { RepeatedFailureLog } from "../log.js";
 import { applyDispatcherResult, type DispatcherResult } from "../shell/apply-result.js";
 import { PollLoop } from "../shell/poll-loop.js";
-import type { Database, Sql } from "../store/database.js";
-import { claimOutbox, finishOutbox, type OutboxRow, outboxBackoffMs, retryOutbox } from "../store/outbox.js";
+import type { Database } from "../store/database.js";
+import {
+  claimOutbox,
+  finishOutbox,
+  type OutboxRow,
+  outboxBackoffMs,
+  retryOutbox,
+  supersedeOlderUpdates,
+} from "../store/outbox.js";
 import { classifyError, type SecurityHubCall, sendWorkflowUpdates } from "./batch-update.js";
 import { findSuppressor } from "./history.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
@@ -249,20 +256,4 @@ export class SecurityHubDispatcher {
         );
     });
   }
-}
-
-/**
- * Only the newest workflow update of a case may reach Security Hub: an older one still pending
- * (retrying, or leased by a dispatcher that died) would overwrite it. Older pending updates of a
- * case that has a newer update row, whatever that row's state, are closed as superseded.
- */
-export async function supersedeOlderUpdates(tx: Sql, now: Date): Promise<void> {
-  await tx.query(
-    `UPDATE outbox AS older SET status = 'superseded', done_at = $1
-      WHERE older.kind = 'securityhub.update' AND older.status = 'pending'
-        AND EXISTS (SELECT 1 FROM outbox AS newer
-                     WHERE newer.case_id = older.case_id AND newer.kind = 'securityhub.update'
-                       AND newer.id > older.id)`,
-    [now.toISOString()],
-  );
 }

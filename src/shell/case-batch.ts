@@ -3,22 +3,9 @@ import type { DecisionResult } from "../engine/decide.js";
 import type { Policy } from "../engine/policy.js";
 import { nextDueAt } from "../engine/timers.js";
 import { type AuditRow, auditRows, insertAuditRows } from "../store/audit-log.js";
-import { loadCases, saveCases } from "../store/cases.js";
+import { loadCases, lockCases, saveCases } from "../store/cases.js";
 import type { Sql } from "../store/database.js";
 import { insertOutbox, type NewOutboxRow } from "../store/outbox.js";
-
-/**
- * Serialises work on the same cases across transactions and processes. Locks are taken in the
- * order of the lock keys themselves (distinct hashes, sorted), so two transactions always lock in
- * the same order and cannot deadlock, even when two ids share a hash.
- */
-export async function lockCases(tx: Sql, ids: string[]): Promise<void> {
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(h)
-       FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($1::text[]) AS id) AS keys ORDER BY h`,
-    [ids],
-  );
-}
 
 /**
  * The cases one transaction works on: decisions are applied in memory one after the other, then

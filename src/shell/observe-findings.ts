@@ -3,6 +3,7 @@ import type { Finding } from "../engine/finding.js";
 import type { Policy } from "../engine/policy.js";
 import type { Observation } from "../intake/envelope.js";
 import type { Database, Sql } from "../store/database.js";
+import { insertObservations, recordedObservationKeys, saveFindings } from "../store/observations.js";
 import { CaseBatch } from "./case-batch.js";
 
 export type ObservationOutcome = "applied" | "stale" | "duplicate";
@@ -22,11 +23,10 @@ export async function observeBatch(
 ): Promise<ObservationOutcome[]> {
   const findingIds = [...new Set(observations.map((o) => o.finding.id))];
   const batch = await CaseBatch.open(tx, policy, findingIds);
-  const seenRows = await tx.query<{ key: string }>(
-    "SELECT key FROM observations WHERE key = ANY($1::text[])",
-    [observations.map((o) => o.key)],
+  const seen = await recordedObservationKeys(
+    tx,
+    observations.map((o) => o.key),
   );
-  const seen = new Set(seenRows.map((row) => row.key));
 
   const outcomes: ObservationOutcome[] = [];
   const newObservations: { observation: Observation; stale: boolean; at: Date }[] = [];
@@ -59,49 +59,25 @@ export async function observeBatch(
   }
   if (newObservations.length === 0) return outcomes;
 
-  await tx.query(
-    `INSERT INTO observations (key, finding_id, event_id, detail_type, stale, received_at)
-     SELECT key, finding_id, event_id, detail_type, stale, received_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(key text, finding_id text, event_id text, detail_type text,
-                                              stale boolean, received_at timestamptz)`,
-    [
-      JSON.stringify(
-        newObservations.map(({ observation, stale, at }) => ({
-          key: observation.key,
-          finding_id: observation.finding.id,
-          event_id: observation.eventId,
-          detail_type: observation.detailType,
-          stale,
-          received_at: at.toISOString(),
-        })),
-      ),
-    ],
+  await insertObservations(
+    tx,
+    newObservations.map(({ observation, stale, at }) => ({
+      key: observation.key,
+      findingId: observation.finding.id,
+      eventId: observation.eventId,
+      detailType: observation.detailType,
+      stale,
+      receivedAt: at.toISOString(),
+    })),
   );
-  if (newestFindings.size > 0) {
-    await tx.query(
-      `INSERT INTO findings (id, product_arn, format, updated_at, processed_at, finding, raw, stored_at)
-       SELECT id, product_arn, format, updated_at, processed_at, finding, raw, stored_at
-         FROM jsonb_to_recordset($1::jsonb) AS x(id text, product_arn text, format text, updated_at timestamptz,
-                                                processed_at timestamptz, finding jsonb, raw jsonb, stored_at timestamptz)
-       ON CONFLICT (id) DO UPDATE SET product_arn = EXCLUDED.product_arn, format = EXCLUDED.format,
-         updated_at = EXCLUDED.updated_at, processed_at = EXCLUDED.processed_at, finding = EXCLUDED.finding,
-         raw = EXCLUDED.raw, stored_at = EXCLUDED.stored_at`,
-      [
-        JSON.stringify(
-          [...newestFindings.values()].map(({ finding, raw, at }) => ({
-            id: finding.id,
-            product_arn: finding.productArn,
-            format: finding.format,
-            updated_at: finding.updatedAt,
-            processed_at: finding.processedAt,
-            finding,
-            raw,
-            stored_at: at.toISOString(),
-          })),
-        ),
-      ],
-    );
-  }
+  await saveFindings(
+    tx,
+    [...newestFindings.values()].map(({ finding, raw, at }) => ({
+      finding,
+      raw,
+      storedAt: at.toISOString(),
+    })),
+  );
   await batch.write(tx);
   return outcomes;
 }

@@ -1,5 +1,6 @@
 import { decide } from "../engine/decide.js";
 import type { Policy } from "../engine/policy.js";
+import { dueCases } from "../store/cases.js";
 import type { Database, Sql } from "../store/database.js";
 import { CaseBatch } from "./case-batch.js";
 
@@ -12,11 +13,6 @@ export interface SweepResult {
   effects: number;
   /** Cases that could not be handled (their error is logged by the caller); the next sweep retries them. */
   failed: number;
-}
-
-interface DueCase {
-  id: string;
-  next_due_at: Date;
 }
 
 /**
@@ -42,16 +38,10 @@ export async function sweepDueCases(
   const result: SweepResult = { due: 0, fired: 0, events: 0, effects: 0, failed: 0 };
   let after: { at: string; id: string } | null = null;
   for (;;) {
-    const page: DueCase[] = await db.query<DueCase>(
-      `SELECT id, next_due_at FROM cases
-        WHERE next_due_at IS NOT NULL AND next_due_at <= $1
-          AND ($3::timestamptz IS NULL OR (next_due_at, id) > ($3::timestamptz, $4::text))
-        ORDER BY next_due_at, id LIMIT $2`,
-      [now.toISOString(), pageSize, after?.at ?? null, after?.id ?? null],
-    );
-    if (page.length === 0) break;
-    const last = page.at(-1) as DueCase;
-    after = { at: new Date(last.next_due_at).toISOString(), id: last.id };
+    const page = await dueCases(db, now, pageSize, after);
+    const last = page.at(-1);
+    if (!last) break;
+    after = last;
     const ids = page.map((row) => row.id);
     result.due += ids.length;
     try {

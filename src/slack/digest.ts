@@ -5,7 +5,8 @@ import { SEVERITIES, type Severity, severityRank } from "../engine/finding.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
 import { truncate } from "../lib/text.js";
-import { type Database, isoOrNull, type Sql } from "../store/database.js";
+import type { Database, Sql } from "../store/database.js";
+import { digestGroups, loadWatermarks, oldestDigestCases, recordDigest } from "../store/digests.js";
 import { MAX_BLOCKS, SECTION_TEXT_MAX } from "./block-kit.js";
 import { consoleUrl } from "./case-message.js";
 import { classifySlackError, type SlackFailure } from "./dispatcher.js";
@@ -159,37 +160,6 @@ export async function postDigests(options: PostDigestsOptions): Promise<DigestOu
   return settled.map((result) => (result as PromiseFulfilledResult<DigestOutcome>).value);
 }
 
-/** covered_until per team. */
-export async function loadWatermarks(db: Sql): Promise<Map<string, string>> {
-  const rows = await db.query<{ team: string; covered_until: unknown }>(
-    "SELECT team, covered_until FROM slack_digests",
-  );
-  return new Map(rows.map((row) => [row.team, isoOrNull(row.covered_until) as string]));
-}
-
-/** Moves the team's watermark forward (never back) and records the post. */
-export async function recordDigest(
-  tx: Sql,
-  team: string,
-  coveredUntil: Date,
-  postedAt: Date,
-  ts: string | null,
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO slack_digests (team, covered_until, posted_at, ts) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (team) DO UPDATE SET covered_until = EXCLUDED.covered_until,
-       posted_at = EXCLUDED.posted_at, ts = EXCLUDED.ts
-     WHERE slack_digests.covered_until < EXCLUDED.covered_until`,
-    [team, coveredUntil.toISOString(), postedAt.toISOString(), ts],
-  );
-}
-
-const CANDIDATES = `owner_team = $1
-    AND ($2::timestamptz IS NULL OR opened_at > $2::timestamptz)
-    AND opened_at <= $3::timestamptz
-    AND status <> 'resolved'
-    AND (severity = ANY($4::text[]) OR (state->>'tracked')::boolean IS NOT TRUE)`;
-
 /** What the team's digest would hold for cases opened in (since, until]. */
 export async function loadDigest(
   db: Sql,
@@ -198,37 +168,24 @@ export async function loadDigest(
   since: string | null,
   until: Date,
 ): Promise<TeamDigest> {
-  const params = [team, since, until.toISOString(), digestSeverities(policy)];
+  const scope = { team, since, until, severities: digestSeverities(policy) };
   const [groups, oldest] = await Promise.all([
-    db.query<{ severity: Severity; tracked: boolean; control_id: string | null; n: number }>(
-      `SELECT severity, (state->>'tracked')::boolean IS TRUE AS tracked, control_id, count(*)::int AS n
-         FROM cases WHERE ${CANDIDATES}
-        GROUP BY 1, 2, 3`,
-      params,
-    ),
-    db.query<Record<string, unknown>>(
-      `SELECT id, number, state->>'findingId' AS finding_id, title, severity, control_id, account_id, region,
-              resource_id, state->>'resourceType' AS resource_type, sla_due_at,
-              state->>'firstObservedAt' AS first_observed_at, opened_at
-         FROM cases WHERE ${CANDIDATES} AND (state->>'tracked')::boolean IS TRUE
-        ORDER BY (state->>'firstObservedAt')::timestamptz, opened_at, id
-        LIMIT ${DIGEST_OLDEST_ITEMS}`,
-      params,
-    ),
+    digestGroups(db, scope),
+    oldestDigestCases(db, scope, DIGEST_OLDEST_ITEMS),
   ]);
   const bySeverity: Partial<Record<Severity, number>> = {};
   const byControl = new Map<string, number>();
   let total = 0;
   let untracked = 0;
   for (const group of groups) {
-    const n = Number(group.n);
+    const n = group.count;
     if (!group.tracked) {
       untracked += n;
       continue;
     }
     total += n;
     bySeverity[group.severity] = (bySeverity[group.severity] ?? 0) + n;
-    const control = group.control_id ?? "none";
+    const control = group.controlId ?? "none";
     byControl.set(control, (byControl.get(control) ?? 0) + n);
   }
   return {
@@ -241,21 +198,7 @@ export async function loadDigest(
       .map(([controlId, count]) => ({ controlId, count }))
       .sort((a, b) => b.count - a.count || a.controlId.localeCompare(b.controlId)),
     untracked,
-    oldest: oldest.map((row) => ({
-      caseId: String(row.id),
-      caseRef: formatCaseRef(Number(row.number)),
-      findingId: String(row.finding_id ?? row.id),
-      title: String(row.title),
-      severity: row.severity as Severity,
-      controlId: (row.control_id as string | null) ?? null,
-      accountId: String(row.account_id),
-      region: String(row.region),
-      resourceId: (row.resource_id as string | null) ?? null,
-      resourceType: (row.resource_type as string | null) ?? null,
-      slaDueAt: isoOrNull(row.sla_due_at),
-      firstObservedAt: String(row.first_observed_at),
-      openedAt: isoOrNull(row.opened_at) as string,
-    })),
+    oldest: oldest.map(({ id, number, ...row }) => ({ caseId: id, caseRef: formatCaseRef(number), ...row })),
   };
 }
 

@@ -6,7 +6,7 @@ import { DAY_MS } from "../engine/durations.js";
 import { approverTeam } from "../engine/exceptions.js";
 import type { Policy } from "../engine/policy.js";
 import { truncate } from "../lib/text.js";
-import { CASE_STATE_SQL } from "../store/cases.js";
+import { openCases } from "../store/cases.js";
 import type { Database } from "../store/database.js";
 import { SECTION_TEXT_MAX, section, when } from "./block-kit.js";
 import { actionButtons, refLead } from "./case-message.js";
@@ -156,15 +156,6 @@ ${userMention(exception.requester.user)} (${exception.requester.team}) requests 
     ),
   );
   return { type: "home" as const, blocks };
-}
-
-/** Cases not resolved, by SLA due (the Home tab filters them per user). */
-async function openCases(db: Database): Promise<Case[]> {
-  const rows = await db.query<{ state: Case }>(
-    `SELECT ${CASE_STATE_SQL} AS state FROM cases WHERE status <> 'resolved'
-      ORDER BY sla_due_at ASC NULLS LAST, id ASC LIMIT 2000`,
-  );
-  return rows.map((row) => row.state);
 }
 
 export interface HomeDeps {

@@ -25,7 +25,9 @@ export async function loadCases(tx: Sql, ids: string[]): Promise<Map<string, Sto
 }
 
 /**
- * Writes case projections in one statement: queryable columns plus the whole state as JSON.
+ * Writes case projections in one statement: queryable columns plus the whole state as JSON. The
+ * columns are what other queries read of a case (migrations 5 and 8); the JSON is read back whole
+ * by loadCases and findCase only, so its shape stays the engine's.
  *
  * A case gets its number here, once: the sequence is drawn only for rows that do not exist yet
  * (an update carries the number it has, and ON CONFLICT never changes it), so updates burn no
@@ -50,15 +52,19 @@ export async function saveCases(
                         status text, sla_due_at timestamptz, next_due_at timestamptz, opened_at timestamptz,
                         updated_at timestamptz, version integer, audit_head text, state jsonb,
                         upgrade_deadline timestamptz, upgrade_date_agreed boolean, eks_version text,
-                        exception_expires_at timestamptz)
+                        exception_expires_at timestamptz, finding_id text, tracked boolean,
+                        resource_type text, first_observed_at timestamptz, exception_id text,
+                        exception_requested_by text, exception_decided_by text)
                  LEFT JOIN cases c ON c.id = r.id
                 ORDER BY r.opened_at, r.id) AS x)
      INSERT INTO cases (id, control_id, severity, title, account_id, region, resource_id, owner_team,
        counterpart_team, status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state,
-       upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at, number)
+       upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at, finding_id, tracked,
+       resource_type, first_observed_at, exception_id, exception_requested_by, exception_decided_by, number)
      SELECT id, control_id, severity, title, account_id, region, resource_id, owner_team, counterpart_team,
             status, sla_due_at, next_due_at, opened_at, updated_at, version, audit_head, state,
-            upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at, number
+            upgrade_deadline, upgrade_date_agreed, eks_version, exception_expires_at, finding_id, tracked,
+            resource_type, first_observed_at, exception_id, exception_requested_by, exception_decided_by, number
        FROM incoming
      ON CONFLICT (id) DO UPDATE SET control_id = EXCLUDED.control_id, severity = EXCLUDED.severity,
        title = EXCLUDED.title, resource_id = EXCLUDED.resource_id, owner_team = EXCLUDED.owner_team,
@@ -66,7 +72,11 @@ export async function saveCases(
        next_due_at = EXCLUDED.next_due_at, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
        audit_head = EXCLUDED.audit_head, state = EXCLUDED.state, upgrade_deadline = EXCLUDED.upgrade_deadline,
        upgrade_date_agreed = EXCLUDED.upgrade_date_agreed, eks_version = EXCLUDED.eks_version,
-       exception_expires_at = EXCLUDED.exception_expires_at`,
+       exception_expires_at = EXCLUDED.exception_expires_at, finding_id = EXCLUDED.finding_id,
+       tracked = EXCLUDED.tracked, resource_type = EXCLUDED.resource_type,
+       first_observed_at = EXCLUDED.first_observed_at, exception_id = EXCLUDED.exception_id,
+       exception_requested_by = EXCLUDED.exception_requested_by,
+       exception_decided_by = EXCLUDED.exception_decided_by`,
     [
       JSON.stringify(
         cases.map(({ state, auditHead, nextDueAt }) => ({
@@ -92,6 +102,13 @@ export async function saveCases(
           upgrade_date_agreed: state.upgrade ? state.upgrade.agreed !== null : null,
           eks_version: state.upgrade?.eksVersion ?? null,
           exception_expires_at: state.exception?.status === "approved" ? state.exception.expiresAt : null,
+          finding_id: state.findingId,
+          tracked: state.tracked,
+          resource_type: state.resourceType,
+          first_observed_at: state.firstObservedAt,
+          exception_id: state.exception?.id ?? null,
+          exception_requested_by: state.exception?.requester.user ?? null,
+          exception_decided_by: state.exception?.decidedBy?.user ?? null,
         })),
       ),
     ],
@@ -119,6 +136,54 @@ export async function findCase(db: Sql, ref: string): Promise<Case | null> {
     [ref, parseCaseRef(ref)],
   );
   return rows[0]?.state ?? null;
+}
+
+/** When the sweep next looks at case `id` (a timer is due), or null when nothing is left to fire. */
+export async function caseNextDueAt(db: Sql, id: string): Promise<string | null> {
+  const rows = await db.query<{ next_due_at: unknown }>("SELECT next_due_at FROM cases WHERE id = $1", [id]);
+  return isoOrNull(rows[0]?.next_due_at ?? null);
+}
+
+/**
+ * A page of the cases due at `now`, in (next due time, id) order after `after`: read through the
+ * partial index on next_due_at, so the cost follows the due cases, not all cases.
+ */
+export async function dueCases(
+  db: Sql,
+  now: Date,
+  limit: number,
+  after: { at: string; id: string } | null,
+): Promise<{ id: string; at: string }[]> {
+  const rows = await db.query<{ id: string; next_due_at: unknown }>(
+    `SELECT id, next_due_at FROM cases
+      WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+        AND ($3::timestamptz IS NULL OR (next_due_at, id) > ($3::timestamptz, $4::text))
+      ORDER BY next_due_at, id LIMIT $2`,
+    [now.toISOString(), limit, after?.at ?? null, after?.id ?? null],
+  );
+  return rows.map((row) => ({ id: row.id, at: iso(row.next_due_at) }));
+}
+
+/**
+ * Serialises work on the same cases across transactions and processes. Locks are taken in the
+ * order of the lock keys themselves (distinct hashes, sorted), so two transactions always lock in
+ * the same order and cannot deadlock, even when two ids share a hash.
+ */
+export async function lockCases(tx: Sql, ids: string[]): Promise<void> {
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(h)
+       FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($1::text[]) AS id) AS keys ORDER BY h`,
+    [ids],
+  );
+}
+
+/** Cases not resolved, by SLA due, at most 2,000 (the App Home filters them per user). */
+export async function openCases(db: Sql): Promise<Case[]> {
+  const rows = await db.query<{ state: Case }>(
+    `SELECT ${CASE_STATE_SQL} AS state FROM cases WHERE status <> 'resolved'
+      ORDER BY sla_due_at ASC NULLS LAST, id ASC LIMIT 2000`,
+  );
+  return rows.map((row) => row.state);
 }
 
 export interface CaseFilter {

@@ -222,6 +222,30 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: "case projection columns",
+    sql: `
+      -- What the digest and the report read of a case, as columns: with them no query outside
+      -- saveCases reaches into the state's JSON, whose shape is the engine's to change. saveCases
+      -- keeps them; existing cases are filled in from their state here.
+      ALTER TABLE cases ADD COLUMN finding_id text;
+      ALTER TABLE cases ADD COLUMN tracked boolean;
+      ALTER TABLE cases ADD COLUMN resource_type text;
+      ALTER TABLE cases ADD COLUMN first_observed_at timestamptz;
+      ALTER TABLE cases ADD COLUMN exception_id text;
+      ALTER TABLE cases ADD COLUMN exception_requested_by text;
+      ALTER TABLE cases ADD COLUMN exception_decided_by text;
+      UPDATE cases SET
+        finding_id = COALESCE(state->>'findingId', id),
+        tracked = COALESCE((state->>'tracked')::boolean, false),
+        resource_type = state->>'resourceType',
+        first_observed_at = (state->>'firstObservedAt')::timestamptz,
+        exception_id = state->'exception'->>'id',
+        exception_requested_by = state->'exception'->'requester'->>'user',
+        exception_decided_by = state->'exception'->'decidedBy'->>'user';
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

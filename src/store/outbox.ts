@@ -188,11 +188,12 @@ export async function releaseOutbox(
 
 export async function listOutbox(
   db: Sql,
-  filter: { caseId?: string; kind?: Effect["kind"]; status?: OutboxStatus } = {},
+  filter: { id?: string; caseId?: string; kind?: Effect["kind"]; status?: OutboxStatus } = {},
 ): Promise<OutboxRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   for (const [column, value] of [
+    ["id", filter.id],
     ["case_id", filter.caseId],
     ["kind", filter.kind],
     ["status", filter.status],
@@ -206,4 +207,20 @@ export async function listOutbox(
     params,
   );
   return rows.map(rowOf);
+}
+
+/**
+ * Only the newest workflow update of a case may reach Security Hub: an older one still pending
+ * (retrying, or leased by a dispatcher that died) would overwrite it. Older pending updates of a
+ * case that has a newer update row, whatever that row's state, are closed as superseded.
+ */
+export async function supersedeOlderUpdates(tx: Sql, now: Date): Promise<void> {
+  await tx.query(
+    `UPDATE outbox AS older SET status = 'superseded', done_at = $1
+      WHERE older.kind = 'securityhub.update' AND older.status = 'pending'
+        AND EXISTS (SELECT 1 FROM outbox AS newer
+                     WHERE newer.case_id = older.case_id AND newer.kind = 'securityhub.update'
+                       AND newer.id > older.id)`,
+    [now.toISOString()],
+  );
 }

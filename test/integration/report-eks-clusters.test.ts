@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnvelope } from "../../src/intake/envelope.js";
 import { buildReport } from "../../src/report/build-report.js";
-import { openClustersByEksVersion } from "../../src/report/report-queries.js";
 import { observeFindings } from "../../src/shell/observe-findings.js";
 import type { Database } from "../../src/store/database.js";
+import { openClustersByEksVersion } from "../../src/store/report-queries.js";
 import { examplePolicy } from "../support/engine.js";
 import { eksEvent } from "../support/events.js";
 import { openTestStore } from "../support/stores.js";

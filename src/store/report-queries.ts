@@ -1,7 +1,8 @@
 import { formatCaseRef } from "../engine/case-ref.js";
-import type { Sql } from "../store/database.js";
-import { iso, isoOrNull } from "../store/database.js";
-import type { BlockedSuppression, ExpiringException, MissingUpgradeDate } from "./model.js";
+import { DAY_MS } from "../engine/durations.js";
+import type { BlockedSuppression, ExpiringException, MissingUpgradeDate } from "../report/model.js";
+import type { Database, Sql } from "./database.js";
+import { iso, isoOrNull } from "./database.js";
 
 /**
  * The report's SQL. Each query aggregates in the database and returns a few rows per team, so a
@@ -16,7 +17,20 @@ export interface ReportScope {
   team: string | null;
 }
 
-const WEEK_MS = 7 * 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * Runs the report's queries in one read-only, repeatable-read transaction, so the figures describe
+ * one instant of the store even while the worker goes on writing.
+ */
+export function inReportSnapshot<T>(db: Database, read: (tx: Sql) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    // Day and week arithmetic in SQL counts 24-hour days, as the report's code does.
+    await tx.query("SET LOCAL TimeZone = 'UTC'");
+    return read(tx);
+  });
+}
 
 /** Open cases now, by team, severity, status and age bucket, with those past their deadline. */
 export async function openCaseRows(
@@ -232,11 +246,8 @@ export async function expiringExceptions(
       AND exception_expires_at < $1::timestamptz + make_interval(days => $2::int)
       AND ($3::text IS NULL OR owner_team = $3)`,
     params: [scope.until, days, scope.team],
-    // The JSON state is read for the listed rows only.
-    columns: `id, number, title, owner_team, state->'exception'->>'id' AS exception_id,
-            state->'exception'->'requester'->>'user' AS requested_by,
-            state->'exception'->'decidedBy'->>'user' AS approved_by,
-            exception_expires_at AS expires_at`,
+    columns: `id, number, title, owner_team, exception_id, exception_requested_by AS requested_by,
+            exception_decided_by AS approved_by, exception_expires_at AS expires_at`,
     order: "exception_expires_at, id",
     limit,
   });
