@@ -55,4 +55,35 @@ describe("the report's case columns", () => {
     await db.query(backfill.replace(/;$/, ""));
     expect(await db.query(COLUMNS)).toEqual(saved);
   });
+
+  it("migration 8's columns (what the digest and the report read instead of JSON paths) match the state, and its backfill computes the same", async () => {
+    const columns = `SELECT id, finding_id, tracked, resource_type, first_observed_at, exception_id,
+                            exception_requested_by, exception_decided_by FROM cases ORDER BY id`;
+    const saved = await db.query<Record<string, unknown>>(columns);
+    const byId = new Map(history.map((c) => [c.state.id, c.state]));
+    for (const row of saved) {
+      const state = byId.get(String(row.id));
+      expect(row.finding_id).toBe(state?.findingId);
+      expect(row.tracked).toBe(state?.tracked);
+      expect(row.resource_type).toBe(state?.resourceType ?? null);
+      expect((row.first_observed_at as Date).toISOString()).toBe(
+        new Date(state?.firstObservedAt ?? "").toISOString(),
+      );
+      expect(row.exception_id).toBe(state?.exception?.id ?? null);
+      expect(row.exception_requested_by).toBe(state?.exception?.requester.user ?? null);
+      expect(row.exception_decided_by).toBe(state?.exception?.decidedBy?.user ?? null);
+    }
+    expect(saved.filter((row) => row.exception_decided_by !== null).length).toBeGreaterThan(0);
+    expect(saved.filter((row) => row.tracked === false).length).toBeGreaterThan(0);
+
+    await db.query(
+      `UPDATE cases SET finding_id = NULL, tracked = NULL, resource_type = NULL, first_observed_at = NULL,
+                        exception_id = NULL, exception_requested_by = NULL, exception_decided_by = NULL`,
+    );
+    const migration = MIGRATIONS.find((m) => m.version === 8)?.sql ?? "";
+    const backfill = /UPDATE cases SET[\s\S]*?;/.exec(migration)?.[0];
+    if (!backfill) throw new Error("migration 8 has no backfill");
+    await db.query(backfill.replace(/;$/, ""));
+    expect(await db.query(columns)).toEqual(saved);
+  });
 });
