@@ -8,6 +8,7 @@ import type { SecurityHubDispatcherOptions } from "../securityhub/dispatcher.js"
 import type { RunningService } from "../service.js";
 import { createSlackClient } from "../slack/client.js";
 import { ACTION_IDS, INPUT_ACTION, MODAL_BLOCKS, parseButtonValue } from "../slack/interaction-codecs.js";
+import { slackAddress } from "../slack/team-address.js";
 import { caseNextDueAt, getCase } from "../store/cases.js";
 import { listOutbox } from "../store/outbox.js";
 import { postedSlackMessages } from "../store/slack-messages.js";
@@ -144,7 +145,8 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   };
 
   const teamOf = (channel: string) =>
-    Object.entries(service.policy.teams).find(([, team]) => team.slackChannel === channel)?.[0] ?? "?";
+    Object.entries(service.policy.teams).find(([, team]) => slackAddress(team)?.address === channel)?.[0] ??
+    "?";
 
   /** The Slack messages of a notify row, once the service's Slack dispatcher posted them to the stand-in. */
   const delivered = async (outboxId: string): Promise<StandInMessage[]> => {
@@ -280,7 +282,7 @@ export async function tellStory(ctx: StoryContext): Promise<string[]> {
   /** The latest message about the case with this button, and the button. */
   const findButton = (caseId: string, actionId: string, team: string) => {
     // The user's own team channel first: that is where they would see the message.
-    const own = service.policy.teams[team]?.slackChannel;
+    const own = slackAddress(service.policy.teams[team])?.address;
     const newestFirst = [...ctx.slack.messages].reverse();
     for (const message of [
       ...newestFirst.filter((m) => m.channel === own),

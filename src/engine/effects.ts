@@ -73,7 +73,7 @@ export const NOTIFY_TOPICS = [
 ] as const;
 export type NotifyTopic = (typeof NOTIFY_TOPICS)[number];
 
-/** Tell teams something (delivered to Slack by the Slack dispatcher). */
+/** Tell teams something: delivered on every notification channel the teams are reached by. */
 export interface NotifyEffect {
   kind: "notify";
   caseId: string;

@@ -6,10 +6,20 @@ import type { Severity, WorkflowStatus } from "./finding.js";
  */
 export interface Team {
   name: string;
-  slackChannel: string;
-  slackUsergroup: string | null;
+  /**
+   * Where the team is reached, by notification channel (`slack` today): the channel's adapter
+   * reads its own entry; the engine only names teams. Notifications to a team are delivered on
+   * every channel it has an entry for.
+   */
+  reach: Record<string, TeamAddress>;
   leads: string[];
   members: string[];
+}
+
+/** A team's address on one notification channel: where to post, and the group to mention. */
+export interface TeamAddress {
+  address: string;
+  group: string | null;
 }
 
 /** `owner` and `counterpart` are resolved per case; any other value names a team. */

@@ -8,7 +8,7 @@ import { DEPLOYMENT_WIDE, ReadCounter, ReadGauge, type Sample } from "./registry
 
 export type DispatchTarget = "slack" | "securityhub" | "other";
 
-/** Which dispatcher delivers an outbox kind (see KINDS in src/slack/dispatcher.ts and src/securityhub/dispatcher.ts). */
+/** Which dispatcher delivers an outbox kind (see LANE in src/slack/dispatcher.ts and src/securityhub/dispatcher.ts). */
 export function dispatchTarget(kind: string): DispatchTarget {
   if (kind === "notify") return "slack";
   if (kind.startsWith("securityhub.")) return "securityhub";

@@ -68,8 +68,7 @@ export function compilePolicy(files: ParsedPolicyFile[]): {
       teamOrigin.set(name, file);
       teams[name] = {
         name,
-        slackChannel: team.slack_channel,
-        slackUsergroup: team.slack_usergroup ?? null,
+        reach: { slack: { address: team.slack_channel, group: team.slack_usergroup ?? null } },
         leads: team.leads,
         members: team.members ?? [],
       };

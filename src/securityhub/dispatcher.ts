@@ -10,6 +10,7 @@ import type { Database } from "../store/database.js";
 import {
   claimOutbox,
   finishOutbox,
+  type OutboxLane,
   type OutboxRow,
   outboxBackoffMs,
   retryOutbox,
@@ -20,7 +21,7 @@ import { findSuppressor } from "./history.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
 export const NOTE_AUTHOR = "securityhub-governor";
-const KINDS: OutboxRow["kind"][] = ["securityhub.update", "securityhub.find_suppressor"];
+const LANE: OutboxLane = { kinds: ["securityhub.update", "securityhub.find_suppressor"] };
 
 export interface SecurityHubDispatcherOptions {
   db: Database;
@@ -83,13 +84,7 @@ export class SecurityHubDispatcher {
     const { db } = this.options;
     const rows = await db.transaction(async (tx) => {
       await supersedeOlderUpdates(tx, this.now());
-      return claimOutbox(
-        tx,
-        KINDS,
-        this.now(),
-        this.options.pageSize ?? 500,
-        this.options.leaseMs ?? 120_000,
-      );
+      return claimOutbox(tx, LANE, this.now(), this.options.pageSize ?? 500, this.options.leaseMs ?? 120_000);
     });
     if (rows.length === 0) return 0;
     const updates = rows.filter((row) => row.kind === "securityhub.update");

@@ -6,6 +6,7 @@ import { type AuditRow, auditRows, insertAuditRows } from "../store/audit-log.js
 import { loadCases, lockCases, saveCases } from "../store/cases.js";
 import type { Sql } from "../store/database.js";
 import { insertOutbox, type NewOutboxRow } from "../store/outbox.js";
+import { deliveriesOf } from "./deliveries.js";
 
 /**
  * The cases one transaction works on: decisions are applied in memory one after the other, then
@@ -49,7 +50,9 @@ export class CaseBatch {
     this.heads.set(id, rows.at(-1)?.hash ?? this.heads.get(id) ?? null);
     decision.effects.forEach((effect, index) => {
       // The version after the decision is unique per case, so the key names this decision's effects.
-      this.outbox.push({ key: `${next.id}#${next.version}#${index}`, effect, at: at.toISOString() });
+      const key = `${next.id}#${next.version}#${index}`;
+      const decided = { key, caseVersion: next.version, at: at.toISOString() };
+      this.outbox.push(...deliveriesOf(effect, decided, this.policy));
     });
     this.cases.set(id, next);
     this.changed.add(id);

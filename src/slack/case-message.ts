@@ -24,6 +24,7 @@ import {
   userMention,
 } from "./mrkdwn.js";
 import { outcomeOf, supersededOutcome } from "./question-outcomes.js";
+import { slackAddress } from "./team-address.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
 /**
@@ -202,7 +203,8 @@ export function caseBlocks(c: Case): Record<string, unknown>[] {
 function mentions(team: Team | undefined, mentionLeads: boolean): Mrkdwn | null {
   if (!team) return null;
   const parts: Mrkdwn[] = [];
-  if (team.slackUsergroup) parts.push(usergroupMention(team.slackUsergroup));
+  const usergroup = slackAddress(team)?.group;
+  if (usergroup) parts.push(usergroupMention(usergroup));
   if (mentionLeads) parts.push(...team.leads.map(userMention));
   return parts.length > 0 ? joinMrkdwn(parts, " ") : null;
 }
@@ -224,7 +226,7 @@ const TOPIC_TITLES: Record<NotifyTopic, string> = {
   "effect.failed": ":warning: Security Hub update failed",
 };
 
-/** One message per team of the effect, to that team's channel. */
+/** One message per team of the effect reached on Slack, to that team's channel. */
 export const renderNotification: RenderNotification = (
   effect: NotifyEffect,
   current: Case | null,
@@ -233,7 +235,9 @@ export const renderNotification: RenderNotification = (
   const messages: SlackMessage[] = [];
   for (const name of [...new Set(effect.teams)]) {
     const team = policy.teams[name];
-    if (!team) continue;
+    const address = slackAddress(team);
+    // A team not reached on Slack gets this notification on its other channels only.
+    if (!team || !address) continue;
     const mention = mentions(team, effect.mentionLeads);
     const head = md`${TOPIC_TITLES[effect.topic]}${mention ? md` ${mention}` : md``}`;
     // The engine's text is plain text by contract: escaped here, where it becomes mrkdwn.
@@ -261,7 +265,7 @@ export const renderNotification: RenderNotification = (
     // The notification's text is mrkdwn too (and what a phone shows): escaped like the blocks.
     const text = md`${mention ? md`${mention} ` : md``}${effect.text}${outcome !== null ? md`\n${outcome}` : md``}`;
     messages.push({
-      channel: team.slackChannel,
+      channel: address.address,
       text: truncateMrkdwn(text, SECTION_TEXT_MAX).text,
       blocks: blocks.slice(0, MAX_BLOCKS),
     });

@@ -12,6 +12,7 @@ import { consoleUrl } from "./case-message.js";
 import { classifySlackError, type SlackFailure } from "./dispatcher.js";
 import { code, joinMrkdwn, link, type Mrkdwn, md, mrkdwnText, plainText, truncateMrkdwn } from "./mrkdwn.js";
 import { ChannelPacer } from "./pacer.js";
+import { slackAddress } from "./team-address.js";
 import type { SlackMessage } from "./types.js";
 
 /**
@@ -124,36 +125,38 @@ export async function postDigests(options: PostDigestsOptions): Promise<DigestOu
   const until = new Date(now.getTime() - (options.settleMs ?? DIGEST_SETTLE_MS));
   const watermarks = await loadWatermarks(db);
   const settled = await Promise.allSettled(
-    Object.values(policy.teams).map(async (team): Promise<DigestOutcome> => {
-      const digest = await loadDigest(db, policy, team.name, watermarks.get(team.name) ?? null, until);
-      if (digest.total === 0) return { team: team.name, outcome: "nothing", untracked: digest.untracked };
-      const message = renderDigest(digest, team, policy);
-      const posted = await postOnce(options.client, pacer, message);
-      const context = {
-        team: team.name,
-        channel: message.channel,
-        cases: digest.total,
-        coveredFrom: digest.coveredFrom,
-        coveredUntil: digest.coveredUntil,
-      };
-      if (!posted.ok) {
-        (posted.failure.kind === "permanent" ? logger.error.bind(logger) : logger.warn.bind(logger))(
-          { ...context, error: posted.failure.message },
-          "digest not posted; the next run covers the same cases",
-        );
-        return {
+    Object.values(policy.teams)
+      .filter((team) => slackAddress(team) !== null)
+      .map(async (team): Promise<DigestOutcome> => {
+        const digest = await loadDigest(db, policy, team.name, watermarks.get(team.name) ?? null, until);
+        if (digest.total === 0) return { team: team.name, outcome: "nothing", untracked: digest.untracked };
+        const message = renderDigest(digest, team, policy);
+        const posted = await postOnce(options.client, pacer, message);
+        const context = {
           team: team.name,
-          outcome: "failed",
-          digest,
           channel: message.channel,
-          error: posted.failure.message,
+          cases: digest.total,
+          coveredFrom: digest.coveredFrom,
+          coveredUntil: digest.coveredUntil,
         };
-      }
-      // Right after the post: a crash before this line means one duplicate digest, never a lost one.
-      await db.transaction((tx) => recordDigest(tx, team.name, until, now, posted.ts));
-      logger.info({ ...context, ts: posted.ts }, "digest posted");
-      return { team: team.name, outcome: "posted", digest, channel: message.channel, ts: posted.ts };
-    }),
+        if (!posted.ok) {
+          (posted.failure.kind === "permanent" ? logger.error.bind(logger) : logger.warn.bind(logger))(
+            { ...context, error: posted.failure.message },
+            "digest not posted; the next run covers the same cases",
+          );
+          return {
+            team: team.name,
+            outcome: "failed",
+            digest,
+            channel: message.channel,
+            error: posted.failure.message,
+          };
+        }
+        // Right after the post: a crash before this line means one duplicate digest, never a lost one.
+        await db.transaction((tx) => recordDigest(tx, team.name, until, now, posted.ts));
+        logger.info({ ...context, ts: posted.ts }, "digest posted");
+        return { team: team.name, outcome: "posted", digest, channel: message.channel, ts: posted.ts };
+      }),
   );
   const failure = settled.find((result) => result.status === "rejected");
   if (failure) throw failure.reason;
@@ -210,6 +213,8 @@ const mrkdwn = (text: Mrkdwn) => mrkdwnText(text, SECTION_TEXT_MAX);
 
 /** The digest as one Block Kit message to the team's channel. It mentions nobody: it asks for no action now. */
 export function renderDigest(digest: TeamDigest, team: Team, policy: Policy): SlackMessage {
+  const address = slackAddress(team);
+  if (!address) throw new Error(`team ${team.name} is not reached on Slack`);
   const threshold = policy.notifications.perFindingMinSeverity;
   const severities = [...SEVERITIES]
     .reverse()
@@ -268,7 +273,7 @@ export function renderDigest(digest: TeamDigest, team: Team, policy: Policy): Sl
   // The notification's text is mrkdwn: the team's name is escaped there as in the blocks.
   const text = md`Digest: ${headline} (${counts}). Open App Home (the app's Home tab) for the full list.`;
   return {
-    channel: team.slackChannel,
+    channel: address.address,
     text: truncateMrkdwn(text, SECTION_TEXT_MAX).text,
     blocks: blocks.slice(0, MAX_BLOCKS),
   };

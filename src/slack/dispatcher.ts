@@ -10,6 +10,7 @@ import type { Database } from "../store/database.js";
 import {
   claimOutbox,
   finishOutbox,
+  type OutboxLane,
   type OutboxRow,
   outboxBackoffMs,
   pendingRowsBefore,
@@ -37,9 +38,10 @@ import {
 } from "./earlier-post.js";
 import { ChannelPacer, type ChannelTurn, ChannelTurns } from "./pacer.js";
 import { supersededOutcome } from "./question-outcomes.js";
+import { SLACK_CHANNEL } from "./team-address.js";
 import type { RenderNotification, SlackMessage } from "./types.js";
 
-const KINDS: OutboxRow["kind"][] = ["notify"];
+const LANE: OutboxLane = { kinds: ["notify"], channel: SLACK_CHANNEL };
 
 export interface SlackDispatcherOptions {
   db: Database;
@@ -222,7 +224,7 @@ export class SlackDispatcher {
       this.leftLeased.clear();
     }
     const rows = await db.transaction((tx) =>
-      claimOutbox(tx, KINDS, this.now(), this.options.pageSize ?? 20, this.options.leaseMs ?? 120_000),
+      claimOutbox(tx, LANE, this.now(), this.options.pageSize ?? 20, this.options.leaseMs ?? 120_000),
     );
     if (rows.length === 0) return 0;
     const answered = new Set<string>();
@@ -240,7 +242,7 @@ export class SlackDispatcher {
     const { db } = this.options;
     // Older rows still pending but not taken (waiting for a retry, or leased by a dispatcher that
     // died) go before the rows taken now that share a case or a channel with them.
-    const earlier = await pendingRowsBefore(db, KINDS, rows);
+    const earlier = await pendingRowsBefore(db, LANE, rows);
     const cases = await loadCases(db, [...new Set([...rows, ...earlier].map((row) => row.caseId))]);
     const posted = byRowAndChannel(
       await postedSlackMessages(

@@ -1,5 +1,6 @@
 import type { Policy } from "../engine/policy.js";
 import type { Membership } from "../shell/membership.js";
+import { slackAddress } from "./team-address.js";
 
 /** Lists the user ids of a Slack user group (usergroups.users.list). */
 export type UsergroupLister = (usergroupId: string) => Promise<string[]>;
@@ -39,8 +40,9 @@ export class TeamMembership implements Membership {
     const definition = this.policy.teams[team];
     if (!definition) return false;
     if (definition.members.includes(user) || definition.leads.includes(user)) return true;
-    if (!definition.slackUsergroup) return false;
-    return (await this.usergroup(definition.slackUsergroup)).has(user);
+    const usergroup = slackAddress(definition)?.group;
+    if (!usergroup) return false;
+    return (await this.usergroup(usergroup)).has(user);
   }
 
   /** Every policy team the user belongs to. */

@@ -246,6 +246,19 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         exception_decided_by = state->'exception'->'decidedBy'->>'user';
     `,
   },
+  {
+    version: 9,
+    name: "outbox delivery channels",
+    sql: `
+      -- A notification is delivered once per notification channel its teams are reached by: one
+      -- outbox row per channel, claimed by that channel's dispatcher. Other effects have none.
+      ALTER TABLE outbox ADD COLUMN channel text;
+      UPDATE outbox SET channel = 'slack' WHERE kind = 'notify';
+      -- The case version whose decision wrote the row, which readers used to parse out of the key.
+      ALTER TABLE outbox ADD COLUMN case_version integer;
+      UPDATE outbox SET case_version = CAST(substring(key from '#([0-9]+)#[0-9]+$') AS integer);
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

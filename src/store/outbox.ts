@@ -12,6 +12,8 @@ export interface OutboxRow {
   key: string;
   caseId: string;
   kind: Effect["kind"];
+  /** The notification channel a notify row is delivered on (`slack`); null for other effects. */
+  channel: string | null;
   payload: Effect;
   status: OutboxStatus;
   attempts: number;
@@ -24,15 +26,20 @@ export interface OutboxRow {
 export interface NewOutboxRow {
   key: string;
   effect: Effect;
+  channel: string | null;
+  /** The case version whose decision made the effect (null for rows made outside a decision). */
+  caseVersion: number | null;
   at: string;
 }
 
 export async function insertOutbox(tx: Sql, rows: NewOutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(
-    `INSERT INTO outbox (key, case_id, kind, payload, status, available_at, created_at)
-     SELECT key, case_id, kind, payload, 'pending', at, at
-       FROM jsonb_to_recordset($1::jsonb) AS x(key text, case_id text, kind text, payload jsonb, at timestamptz)
+    `INSERT INTO outbox (key, case_id, kind, channel, case_version, payload, status, available_at, created_at)
+     SELECT key, case_id, kind, channel, case_version, payload, 'pending', at, at
+       FROM jsonb_to_recordset($1::jsonb)
+         AS x(key text, case_id text, kind text, channel text, case_version integer, payload jsonb,
+              at timestamptz)
      ON CONFLICT (key) DO NOTHING`,
     [
       JSON.stringify(
@@ -40,6 +47,8 @@ export async function insertOutbox(tx: Sql, rows: NewOutboxRow[]): Promise<void>
           key: row.key,
           case_id: row.effect.caseId,
           kind: row.effect.kind,
+          channel: row.channel,
+          case_version: row.caseVersion,
           payload: row.effect,
           at: row.at,
         })),
@@ -54,6 +63,7 @@ function rowOf(row: Record<string, unknown>): OutboxRow {
     key: String(row.key),
     caseId: String(row.case_id),
     kind: row.kind as Effect["kind"],
+    channel: (row.channel as string | null) ?? null,
     payload: row.payload as Effect,
     status: row.status as OutboxStatus,
     attempts: Number(row.attempts),
@@ -65,14 +75,22 @@ function rowOf(row: Record<string, unknown>): OutboxRow {
 }
 
 /**
- * Takes up to `limit` pending rows of the given kinds that are due, and leases them: they become
+ * The rows one dispatcher delivers: outbox kinds, and for notifications the channel it delivers on.
+ */
+export interface OutboxLane {
+  kinds: Effect["kind"][];
+  channel?: string;
+}
+
+/**
+ * Takes up to `limit` pending rows of the lane that are due, and leases them: they become
  * available again after `leaseMs`, so rows taken by a dispatcher that died are delivered later.
  * A row's available_at is also its lease's token: whoever takes it over sets a new one, so a
  * dispatcher can tell (compare-and-set on the value it set) whether it still holds the row.
  */
 export async function claimOutbox(
   tx: Sql,
-  kinds: Effect["kind"][],
+  lane: OutboxLane,
   now: Date,
   limit: number,
   leaseMs: number,
@@ -82,9 +100,10 @@ export async function claimOutbox(
             attempts = attempts + 1
       WHERE id IN (SELECT id FROM outbox
                     WHERE status = 'pending' AND kind = ANY($1::text[]) AND available_at <= $3::timestamptz
+                      AND ($5::text IS NULL OR channel = $5::text)
                     ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
       RETURNING *`,
-    [kinds, limit, now.toISOString(), leaseMs],
+    [lane.kinds, limit, now.toISOString(), leaseMs, lane.channel ?? null],
   );
   return rows.map(rowOf).sort((a, b) => Number(a.id) - Number(b.id));
 }
@@ -94,18 +113,15 @@ export async function claimOutbox(
  * back for a retry that is not due yet, or still leased by a dispatcher that died. A dispatcher
  * keeps them ahead of the rows it took that share a case or a channel with them.
  */
-export async function pendingRowsBefore(
-  db: Sql,
-  kinds: Effect["kind"][],
-  taken: OutboxRow[],
-): Promise<OutboxRow[]> {
+export async function pendingRowsBefore(db: Sql, lane: OutboxLane, taken: OutboxRow[]): Promise<OutboxRow[]> {
   const ids = taken.map((row) => row.id).sort((a, b) => Number(a) - Number(b));
   if (ids.length === 0) return [];
   const rows = await db.query<Record<string, unknown>>(
     `SELECT * FROM outbox
       WHERE status = 'pending' AND kind = ANY($1::text[]) AND id < $2::bigint AND NOT (id = ANY($3::bigint[]))
+        AND ($4::text IS NULL OR channel = $4::text)
       ORDER BY id`,
-    [kinds, ids.at(-1), ids],
+    [lane.kinds, ids.at(-1), ids, lane.channel ?? null],
   );
   return rows.map(rowOf);
 }
@@ -188,7 +204,13 @@ export async function releaseOutbox(
 
 export async function listOutbox(
   db: Sql,
-  filter: { id?: string; caseId?: string; kind?: Effect["kind"]; status?: OutboxStatus } = {},
+  filter: {
+    id?: string;
+    caseId?: string;
+    kind?: Effect["kind"];
+    channel?: string;
+    status?: OutboxStatus;
+  } = {},
 ): Promise<OutboxRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -196,6 +218,7 @@ export async function listOutbox(
     ["id", filter.id],
     ["case_id", filter.caseId],
     ["kind", filter.kind],
+    ["channel", filter.channel],
     ["status", filter.status],
   ] as const) {
     if (value === undefined) continue;

@@ -79,8 +79,8 @@ export interface SlackMessageToUpdate extends SlackMessageRow {
   effect: unknown;
   /**
    * For an exception request's message, the exception it asked about: the latest exception.requested
-   * event of the case up to the version whose decision wrote the outbox row (its key is
-   * "{case}#{version}#{position}"). Null for other topics or when unknown.
+   * event of the case up to the version whose decision wrote the outbox row. Null for other topics
+   * or when unknown.
    */
   exceptionId: string | null;
 }
@@ -98,7 +98,7 @@ export async function slackMessagesToUpdate(
     `SELECT m.*, o.payload AS effect,
             (SELECT e.data->>'exceptionId' FROM audit_events e
               WHERE e.case_id = m.case_id AND e.type = 'exception.requested' AND m.topic = 'exception.requested'
-                AND e.seq <= CAST(substring(o.key from '#([0-9]+)#[0-9]+$') AS integer)
+                AND e.seq <= o.case_version
               ORDER BY e.seq DESC LIMIT 1) AS exception_id
        FROM slack_messages m LEFT JOIN outbox o ON o.id = m.outbox_id
       WHERE m.case_id = $1 AND m.topic = ANY($2::text[]) AND m.outbox_id < $3::bigint

@@ -10,6 +10,7 @@ import { createSlackClient } from "../../src/slack/client.js";
 import { SlackDispatcher } from "../../src/slack/dispatcher.js";
 import { notificationMetadata } from "../../src/slack/earlier-post.js";
 import { ACTION_IDS } from "../../src/slack/interaction-codecs.js";
+import { slackAddress } from "../../src/slack/team-address.js";
 import type { RenderNotification } from "../../src/slack/types.js";
 import type { Database } from "../../src/store/database.js";
 import { claimOutbox, insertOutbox, listOutbox, type OutboxRow } from "../../src/store/outbox.js";
@@ -47,7 +48,7 @@ let overlapping: string[] = [];
 /** The test renderer: one message per team, to the team's channel, with the effect's text. */
 const render: RenderNotification = (effect, _current, currentPolicy) =>
   effect.teams.flatMap((team) => {
-    const channel = currentPolicy.teams[team]?.slackChannel;
+    const channel = slackAddress(currentPolicy.teams[team])?.address;
     return channel ? [{ channel, text: effect.text }] : [];
   });
 
@@ -125,7 +126,9 @@ async function notify(caseId: string, teams: string[], text: string): Promise<vo
     text,
   };
   keys += 1;
-  await insertOutbox(db, [{ key: `test:${caseId}:${keys}`, effect, at: now().toISOString() }]);
+  await insertOutbox(db, [
+    { key: `test:${caseId}:${keys}`, effect, channel: "slack", caseVersion: null, at: now().toISOString() },
+  ]);
 }
 
 /** Drains, moving the outbox clock on between rounds, until no notify row is pending. */
@@ -141,7 +144,9 @@ async function deliverAll(step = 60 * 60_000, rounds = 30): Promise<number> {
 
 /** A dispatcher took the pending row, marked its post to `channel` as started, and died. */
 async function diedAfterMarking(channel: string): Promise<OutboxRow> {
-  const [row] = await db.transaction((tx) => claimOutbox(tx, ["notify"], now(), 10, 120_000));
+  const [row] = await db.transaction((tx) =>
+    claimOutbox(tx, { kinds: ["notify"], channel: "slack" }, now(), 10, 120_000),
+  );
   if (!row) throw new Error("no row");
   await db.query("INSERT INTO slack_posts_started (outbox_id, channel, started_at) VALUES ($1, $2, $3)", [
     row.id,
@@ -459,7 +464,9 @@ describe("Slack dispatcher", () => {
     const [caseId] = await cases(1, "crash");
     await notify(caseId as string, ["security", "platform"], "half done");
     // A dispatcher takes the row, posts to the first channel and records it, then dies.
-    const [row] = await db.transaction((tx) => claimOutbox(tx, ["notify"], now(), 10, 120_000));
+    const [row] = await db.transaction((tx) =>
+      claimOutbox(tx, { kinds: ["notify"], channel: "slack" }, now(), 10, 120_000),
+    );
     if (!row) throw new Error("no row");
     const client = createSlackClient({ token: "xoxb-test", slackApiUrl: fake.url });
     const answer = await client.chat.postMessage({ channel: CHANNEL.security, text: "half done" });

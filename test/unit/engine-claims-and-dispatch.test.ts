@@ -78,8 +78,7 @@ describe("engine: team membership", () => {
       ...policy.teams,
       platform: {
         name: "platform",
-        slackChannel: "C0PLATFORM",
-        slackUsergroup: "S0PLATFORM",
+        reach: { slack: { address: "C0PLATFORM", group: "S0PLATFORM" } },
         leads: ["U0PLATLEAD"],
         members: ["U0ALICE", "U0BOB"],
       },

@@ -28,8 +28,7 @@ describe("policy files", () => {
     const policy = await loadPolicyDir(policyDir({ "governance.yaml": DESIGN_EXAMPLE }));
     expect(Object.keys(policy.teams)).toEqual(["platform", "security", "leadership"]);
     expect(policy.teams.platform).toMatchObject({
-      slackChannel: "C0PLATFORM",
-      slackUsergroup: "S0PLATFORM",
+      reach: { slack: { address: "C0PLATFORM", group: "S0PLATFORM" } },
       leads: ["U0PLATLEAD"],
     });
     expect(policy.routing.map((r) => [r.name, r.owner, r.counterpart])).toEqual([

@@ -58,7 +58,11 @@ describe("slackText", () => {
   it("renders a real notification with its buttons", () => {
     const policy = {
       teams: {
-        platform: { name: "platform", slackChannel: "C0PLATFORM", slackUsergroup: "S0PLATFORM", leads: [] },
+        platform: {
+          name: "platform",
+          reach: { slack: { address: "C0PLATFORM", group: "S0PLATFORM" } },
+          leads: [],
+        },
       },
     } as unknown as Policy;
     const effect = {
