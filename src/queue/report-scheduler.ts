@@ -4,7 +4,7 @@ import {
   deliverScheduledReport,
   type ReportDeliveryDeps,
   type ReportOutcome,
-} from "../report/deliver-report.js";
+} from "../slack/report-delivery.js";
 import { runScheduledJob } from "./scheduled-job.js";
 
 export const REPORT_QUEUE = "weekly-report";

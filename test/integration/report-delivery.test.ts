@@ -3,17 +3,17 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import type { Policy } from "../../src/engine/policy.js";
+import { reportRoutes } from "../../src/http/report-routes.js";
 import { createHttpServer } from "../../src/http/server.js";
 import { runReportScheduler } from "../../src/queue/report-scheduler.js";
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX } from "../../src/report/chart.js";
+import { createSlackClient } from "../../src/slack/client.js";
 import {
   deliverScheduledReport,
   REPORT_CLAIM_STALE_MS,
   type ReportDeliveryDeps,
   reportSlot,
-} from "../../src/report/deliver-report.js";
-import { reportRoutes } from "../../src/report/report-routes.js";
-import { createSlackClient } from "../../src/slack/client.js";
+} from "../../src/slack/report-delivery.js";
 import type { Database } from "../../src/store/database.js";
 import {
   claimReportRun,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { extendedSupport } from "../../src/report/build-report.js";
 import { extendedSupportPhrase } from "../../src/report/format.js";
-import { reportSummaryMessage } from "../../src/report/slack-summary.js";
+import { reportSummaryMessage } from "../../src/slack/report-summary.js";
 import { sampleReport } from "../support/report-sample.js";
 
 const at = (iso: string) => Date.parse(iso);

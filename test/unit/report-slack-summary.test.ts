@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/report/model.js";
 import { REPORT_SECTION_IDS } from "../../src/report/report-sections.js";
-import { reportSummaryMessage } from "../../src/report/slack-summary.js";
+import { reportSummaryMessage } from "../../src/slack/report-summary.js";
 import { sampleReport } from "../support/report-sample.js";
 
 type Field = { type: string; text: string };

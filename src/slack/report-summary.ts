@@ -1,12 +1,9 @@
 import type { KnownBlock } from "@slack/web-api";
-import { bold, joinMrkdwn, type Mrkdwn, md, link as mrkdwnLink, mrkdwnText } from "../slack/mrkdwn.js";
-import { extendedSupportPhrase, formatPercent, formatUsd, scopeLabel } from "./format.js";
-import { EXPIRING_SOON_DAYS, type Report, type TeamFigures } from "./model.js";
-import { REPORT_SECTION_IDS, type ReportSectionKey, teamSectionId } from "./report-sections.js";
-
-/** Block Kit's limits: a section's text and a field. */
-const SECTION_TEXT_MAX = 3000;
-const FIELD_TEXT_MAX = 2000;
+import { extendedSupportPhrase, formatPercent, formatUsd, scopeLabel } from "../report/format.js";
+import { EXPIRING_SOON_DAYS, type Report, type TeamFigures } from "../report/model.js";
+import { REPORT_SECTION_IDS, type ReportSectionKey, teamSectionId } from "../report/report-sections.js";
+import { FIELD_TEXT_MAX, SECTION_TEXT_MAX } from "./block-kit.js";
+import { bold, joinMrkdwn, type Mrkdwn, md, link as mrkdwnLink, mrkdwnText } from "./mrkdwn.js";
 
 /** Teams listed one line each; more would make the message a wall. */
 const TEAM_LINES = 12;

@@ -1,7 +1,7 @@
-import { sendError } from "../http/respond.js";
-import type { Route } from "../http/server.js";
 import type { Database } from "../store/database.js";
 import { reportHtmlByToken } from "../store/report-runs.js";
+import { sendError } from "./respond.js";
+import type { Route } from "./server.js";
 
 /**
  * GET /reports/<token>: a posted weekly report as one HTML page, for the links in Slack. The token

@@ -4,8 +4,11 @@ import type { Logger } from "pino";
 import { DAY_MS } from "../engine/durations.js";
 import type { Policy } from "../engine/policy.js";
 import { recordReportRun } from "../metrics/registry.js";
-import { classifySlackError } from "../slack/dispatcher.js";
-import type { ChannelPacer } from "../slack/pacer.js";
+import { buildReport } from "../report/build-report.js";
+import { CHART_HEIGHT_PX, CHART_WIDTH_PX, renderTrendChartPng } from "../report/chart.js";
+import type { Report } from "../report/model.js";
+import { renderHtml } from "../report/render-html.js";
+import { reportTeams } from "../report/report-request.js";
 import type { Database } from "../store/database.js";
 import {
   claimReportRun,
@@ -14,12 +17,9 @@ import {
   type ReportRun,
   updateReportRun,
 } from "../store/report-runs.js";
-import { buildReport } from "./build-report.js";
-import { CHART_HEIGHT_PX, CHART_WIDTH_PX, renderTrendChartPng } from "./chart.js";
-import type { Report } from "./model.js";
-import { renderHtml } from "./render-html.js";
-import { reportTeams } from "./report-request.js";
-import { reportSummaryMessage } from "./slack-summary.js";
+import { classifySlackError } from "./dispatcher.js";
+import type { ChannelPacer } from "./pacer.js";
+import { reportSummaryMessage } from "./report-summary.js";
 
 /** A report that could not go out on time (service down, Slack down) still goes out within this. */
 export const REPORT_GRACE_MS = DAY_MS;
