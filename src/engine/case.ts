@@ -420,6 +420,56 @@ function opened(event: CaseOpened, current: Case | null): Case {
 function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
   switch (event.type) {
     case "finding.observed":
+    case "severity.changed":
+    case "escalated":
+    case "sla.breached":
+    case "case.resolved":
+    case "case.reopened":
+    case "action.refused":
+    case "case.claimed":
+    case "effect.failed":
+      return applyLifecycleEvent(c, event);
+    case "suppression.blocked":
+    case "suppression.accepted":
+    case "suppression.attributed":
+      return applySuppressionEvent(c, event);
+    case "exception.requested":
+    case "exception.approved":
+    case "exception.rejected":
+    case "exception.expired":
+      return applyExceptionEvent(c, event);
+    case "date.proposed":
+    case "date.countered":
+    case "date.accepted":
+    case "date.agreed":
+    case "date.changed":
+    case "date.reminded":
+    case "date.missed":
+      return applyDateEvent(c, event);
+  }
+}
+
+/** The finding seen again, its severity, resolution, re-opening, claims, escalation and failures. */
+function applyLifecycleEvent(
+  c: Case,
+  event: Extract<
+    CaseEvent,
+    {
+      type:
+        | "finding.observed"
+        | "severity.changed"
+        | "escalated"
+        | "sla.breached"
+        | "case.resolved"
+        | "case.reopened"
+        | "action.refused"
+        | "case.claimed"
+        | "effect.failed";
+    }
+  >,
+): Case {
+  switch (event.type) {
+    case "finding.observed":
       if (event.stale) return c;
       return {
         ...c,
@@ -433,6 +483,48 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
       };
     case "severity.changed":
       return { ...c, severity: event.to, sla: event.sla, tracked: event.sla !== null };
+    case "escalated":
+      return { ...c, escalationLevel: Math.max(c.escalationLevel, event.level) };
+    case "sla.breached":
+      return { ...c, breachedAt: c.breachedAt ?? event.at };
+    case "case.resolved":
+      return { ...c, resolvedAt: event.at, resolvedBy: event.by, timeToRemediateMs: event.timeToRemediateMs };
+    case "case.reopened":
+      return {
+        ...c,
+        resolvedAt: null,
+        resolvedBy: null,
+        timeToRemediateMs: null,
+        reopenedCount: c.reopenedCount + 1,
+        sla: event.sla,
+        tracked: event.sla !== null,
+        escalationLevel: event.keepProgress ? c.escalationLevel : 0,
+        breachedAt: event.keepProgress ? c.breachedAt : null,
+        upgrade: event.upgrade,
+      };
+    case "action.refused":
+      return c;
+    case "case.claimed":
+      return { ...c, assignee: { ...event.by, at: event.at } };
+    case "effect.failed": {
+      // A revert that failed leaves the suppression in place: the next SUPPRESSED observation blocks again.
+      const suppression = c.suppression?.revertPending
+        ? { ...c.suppression, revertPending: false }
+        : c.suppression;
+      return { ...c, suppression, expectedWorkflowStatus: event.workflowStatus ?? c.expectedWorkflowStatus };
+    }
+  }
+}
+
+/** A suppression blocked, accepted or attributed. */
+function applySuppressionEvent(
+  c: Case,
+  event: Extract<
+    CaseEvent,
+    { type: "suppression.blocked" | "suppression.accepted" | "suppression.attributed" }
+  >,
+): Case {
+  switch (event.type) {
     case "suppression.blocked":
       return {
         ...c,
@@ -461,6 +553,18 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
           attributedAt: event.at,
         },
       };
+  }
+}
+
+/** An exception requested, decided or expired: the SLA clock pauses while one holds. */
+function applyExceptionEvent(
+  c: Case,
+  event: Extract<
+    CaseEvent,
+    { type: "exception.requested" | "exception.approved" | "exception.rejected" | "exception.expired" }
+  >,
+): Case {
+  switch (event.type) {
     case "exception.requested":
       return {
         ...c,
@@ -518,6 +622,27 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
           : {}),
       };
     }
+  }
+}
+
+/** The upgrade date: proposals, acceptances, the agreement, reminders. */
+function applyDateEvent(
+  c: Case,
+  event: Extract<
+    CaseEvent,
+    {
+      type:
+        | "date.proposed"
+        | "date.countered"
+        | "date.accepted"
+        | "date.agreed"
+        | "date.changed"
+        | "date.reminded"
+        | "date.missed";
+    }
+  >,
+): Case {
+  switch (event.type) {
     case "date.proposed":
     case "date.countered":
       if (!c.upgrade) return c;
@@ -556,39 +681,8 @@ function applyEvent(c: Case, event: Exclude<CaseEvent, CaseOpened>): Case {
     case "date.missed":
       if (!c.upgrade) return c;
       return { ...c, upgrade: { ...c.upgrade, missed: true } };
-    case "escalated":
-      return { ...c, escalationLevel: Math.max(c.escalationLevel, event.level) };
-    case "sla.breached":
-      return { ...c, breachedAt: c.breachedAt ?? event.at };
-    case "case.resolved":
-      return { ...c, resolvedAt: event.at, resolvedBy: event.by, timeToRemediateMs: event.timeToRemediateMs };
-    case "case.reopened":
-      return {
-        ...c,
-        resolvedAt: null,
-        resolvedBy: null,
-        timeToRemediateMs: null,
-        reopenedCount: c.reopenedCount + 1,
-        sla: event.sla,
-        tracked: event.sla !== null,
-        escalationLevel: event.keepProgress ? c.escalationLevel : 0,
-        breachedAt: event.keepProgress ? c.breachedAt : null,
-        upgrade: event.upgrade,
-      };
-    case "action.refused":
-      return c;
-    case "case.claimed":
-      return { ...c, assignee: { ...event.by, at: event.at } };
-    case "effect.failed": {
-      // A revert that failed leaves the suppression in place: the next SUPPRESSED observation blocks again.
-      const suppression = c.suppression?.revertPending
-        ? { ...c.suppression, revertPending: false }
-        : c.suppression;
-      return { ...c, suppression, expectedWorkflowStatus: event.workflowStatus ?? c.expectedWorkflowStatus };
-    }
   }
 }
-
 /** Applies one event to a case. `case.opened` is the only event valid without a case. */
 export function evolve(current: Case | null, event: CaseEvent): Case {
   let next: Case;
