@@ -79,7 +79,7 @@ function duration(ms: number | null): string {
 }
 
 /**
- * The story the bot exists for (DESIGN.md §1), told by the engine: a clock that jumps from
+ * The story the bot exists for (docs/architecture.md), told by the engine: a clock that jumps from
  * November 2026 to March 2027, findings through the HTTP intake, people's clicks as signed Slack
  * requests, the timer sweep, and the Security Hub dispatcher in dry-run mode. Each step prints
  * what happened, what the bot decided (the new audit events and their reasons), the Slack messages it

@@ -11,7 +11,7 @@ import { eventually, postEvent } from "../support/http.js";
 import { startTestService, TEST_API_KEY, type TestService } from "../support/service.js";
 
 /**
- * DESIGN.md §1 as one test through the real HTTP intake, queue, worker, store, timers and
+ * The story of docs/architecture.md as one test through the real HTTP intake, queue, worker, store, timers and
  * Security Hub dispatcher (against the fake Security Hub, through the real SDK). The clock is the
  * test's: it moves from November 2026 to March 2027.
  */
@@ -74,7 +74,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-describe("the story of DESIGN.md §1", () => {
+describe("the story of docs/architecture.md", () => {
   const first = eksEvent({ kubernetes: "1.35" }, "story-0001");
   const finding = eksFindingOf(first);
   const id = finding.Id;

@@ -11,7 +11,7 @@ import { startTestService, TEST_API_KEY, type TestService } from "../support/ser
 import { click, postToSlackEvents, submitView } from "../support/slack-interactions.js";
 
 /**
- * DESIGN.md §1 again, driven by Slack: messages go out through the Slack dispatcher to a fake
+ * The story of docs/architecture.md again, driven by Slack: messages go out through the Slack dispatcher to a fake
  * Slack Web API, and people act by signed clicks on POST /slack/events.
  */
 const SECRET = "story-signing-secret";
@@ -77,7 +77,7 @@ afterAll(async () => {
   await securityHub?.close();
 });
 
-describe("the story of DESIGN.md §1, in Slack", () => {
+describe("the story of docs/architecture.md, in Slack", () => {
   it("a HIGH EKS.2 finding is announced in the owner's channel with the buttons that move it", async () => {
     securityHub.seed([{ id, productArn: finding.ProductArn }]);
     expect((await postEvent(test.url, first, { apiKey: TEST_API_KEY })).status).toBe(202);

@@ -8,7 +8,7 @@ import { compilePolicy } from "../../src/policy/compile.js";
 import { parsePolicyText } from "../../src/policy/load.js";
 import { REPO_ROOT } from "./events.js";
 
-/** The example policy of DESIGN.md §4 in compiled form, for engine specs; `extra` is appended. */
+/** The example policy (test/fixtures/policy/design-example.yaml) in compiled form, for engine specs; `extra` is appended. */
 export function examplePolicy(extra = ""): Policy {
   const text = readFileSync(join(REPO_ROOT, "test/fixtures/policy/design-example.yaml"), "utf8") + extra;
   const { parsed, problems } = parsePolicyText("design-example.yaml", text);

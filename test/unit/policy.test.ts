@@ -7,7 +7,7 @@ import { policyJsonSchemaText } from "../../src/policy/json-schema.js";
 import { loadPolicyDir, validatePolicyDir } from "../../src/policy/load.js";
 import { REPO_ROOT } from "../support/events.js";
 
-/** The example of DESIGN.md §4, verbatim. */
+/** The example policy of the tests (test/fixtures/policy/design-example.yaml), verbatim. */
 const DESIGN_EXAMPLE = readFileSync(join(REPO_ROOT, "test/fixtures/policy/design-example.yaml"), "utf8");
 
 function policyDir(files: Record<string, string>): string {
@@ -24,7 +24,7 @@ async function problemsOf(files: Record<string, string>): Promise<string[]> {
 }
 
 describe("policy files", () => {
-  it("loads the example of DESIGN.md §4 with every section", async () => {
+  it("loads the example policy with every section", async () => {
     const policy = await loadPolicyDir(policyDir({ "governance.yaml": DESIGN_EXAMPLE }));
     expect(Object.keys(policy.teams)).toEqual(["platform", "security", "leadership"]);
     expect(policy.teams.platform).toMatchObject({
