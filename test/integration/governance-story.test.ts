@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Case } from "../../src/engine/case.js";
 import type { NotifyEffect } from "../../src/engine/effects.js";
 import { verifyAudit } from "../../src/store/audit-verify.js";
@@ -53,8 +53,9 @@ async function post(event: unknown): Promise<void> {
 
 beforeAll(async () => {
   fake = await startFakeSecurityHub({ callerIdentity: "arn:aws:sts::111111111111:assumed-role/shgov/bot" });
-  process.env.AWS_ACCESS_KEY_ID = "AKIDFAKE";
-  process.env.AWS_SECRET_ACCESS_KEY = "fake-secret";
+  // Stubbed for this file only: test files share a worker process.
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDFAKE");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "fake-secret");
   test = await startTestService({
     store: "pglite",
     roles: { http: true, worker: true, dispatcher: true },
@@ -70,6 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await test?.stop();
   await fake?.close();
 });

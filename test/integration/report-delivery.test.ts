@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import type { Policy } from "../../src/engine/policy.js";
 import { reportRoutes } from "../../src/http/report-routes.js";
 import { createHttpServer } from "../../src/http/server.js";
@@ -26,7 +26,7 @@ import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { eventually } from "../support/http.js";
 import { generateHistory, storeHistory } from "../support/report-dataset.js";
 import { deleteQueueKeys } from "../support/service.js";
-import { openTestStore } from "../support/stores.js";
+import { storePerFile } from "../support/stores.js";
 
 /**
  * The weekly report delivered to a fake Slack through the real WebClient: the Block Kit summary
@@ -40,16 +40,17 @@ const MONDAY_9_SAO_PAULO = new Date("2026-11-30T12:00:00.000Z");
 
 let fake: FakeSlack;
 let db: Database;
-let cleanup: (() => Promise<void>) | undefined;
+const stores = storePerFile("postgres");
 
 beforeAll(async () => {
   fake = await startFakeSlack({ perChannelIntervalMs: 10, burst: 10 });
 });
 afterAll(async () => {
   await fake.close();
+  await stores.close();
 });
 beforeEach(async () => {
-  ({ db, cleanup } = await openTestStore("postgres"));
+  db = await stores.fresh();
   const policy = examplePolicy();
   await storeHistory(
     db,
@@ -63,10 +64,6 @@ beforeEach(async () => {
   );
   fake.reset();
   fake.clearFailures();
-});
-afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
 });
 
 function deps(

@@ -12,7 +12,7 @@ import { actAs } from "../support/act.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksOcsfEvent } from "../support/events.js";
 import { type FakeSecurityHub, startFakeSecurityHub } from "../support/fake-securityhub.js";
-import { openTestStore } from "../support/stores.js";
+import { storePerFile } from "../support/stores.js";
 
 /** The outbox delivered to the fake Security Hub through the real SDK. */
 const policy = examplePolicy();
@@ -20,7 +20,7 @@ const now = () => new Date("2026-11-21T12:00:00.000Z");
 const PRODUCT = "arn:aws:securityhub:us-east-1::product/aws/securityhub";
 
 let db: Database;
-let cleanup: () => Promise<void>;
+const stores = storePerFile("pglite");
 let fake: FakeSecurityHub;
 
 beforeAll(async () => {
@@ -30,11 +30,10 @@ afterAll(async () => {
   await fake.close();
 });
 beforeEach(async () => {
-  await cleanup?.();
-  ({ db, cleanup } = await openTestStore("pglite"));
+  db = await stores.fresh();
   fake.requests.length = 0;
 });
-afterAll(async () => cleanup?.());
+afterAll(async () => stores.close());
 
 function dispatcher(options: { dryRun?: boolean; onCall?: (call: { operation: string }) => void } = {}) {
   return new SecurityHubDispatcher({

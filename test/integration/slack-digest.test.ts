@@ -8,7 +8,7 @@ import type { Database } from "../../src/store/database.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, type FindingVersion } from "../support/events.js";
 import { type FakeSlack, type FakeSlackMessage, startFakeSlack } from "../support/fake-slack.js";
-import { openTestStore } from "../support/stores.js";
+import { storePerFile } from "../support/stores.js";
 
 /**
  * The digest of findings below the per-finding threshold (HIGH in the example policy), posted to a
@@ -23,7 +23,7 @@ const at = (minutes: number) => new Date(T0 + minutes * MINUTE);
 const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
 
 let db: Database;
-let cleanup: (() => Promise<void>) | undefined;
+const stores = storePerFile("pglite");
 let fake: FakeSlack;
 
 beforeAll(async () => {
@@ -31,11 +31,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake.close();
-  await cleanup?.();
+  await stores.close();
 });
 beforeEach(async () => {
-  await cleanup?.();
-  ({ db, cleanup } = await openTestStore("pglite"));
+  db = await stores.fresh();
   fake.reset();
   fake.clearFailures();
 });

@@ -19,7 +19,7 @@ import { actAs } from "../support/act.js";
 import { examplePolicy } from "../support/engine.js";
 import { asffEvent, eksEvent } from "../support/events.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
-import { openTestStore } from "../support/stores.js";
+import { storePerFile } from "../support/stores.js";
 
 /**
  * The outbox's notify rows delivered to a fake Slack through the real WebClient. The fake limits
@@ -39,7 +39,7 @@ const advance = (ms: number) => {
 };
 
 let db: Database;
-let cleanup: (() => Promise<void>) | undefined;
+const stores = storePerFile("pglite");
 let fake: FakeSlack;
 
 /** Posts to a channel that started while an earlier post to it had no answer yet: none, ever. */
@@ -57,11 +57,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake.close();
-  await cleanup?.();
+  await stores.close();
 });
 beforeEach(async () => {
-  await cleanup?.();
-  ({ db, cleanup } = await openTestStore("pglite"));
+  db = await stores.fresh();
   fake.reset();
   fake.clearFailures();
   overlapping = [];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { NOTIFY_TOPICS } from "../../src/engine/effects.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { postDigests } from "../../src/slack/digest.js";
@@ -306,8 +306,9 @@ beforeAll(async () => {
   slack.setUsergroup("S0PLATFORM", ["U0ALICE", "U0BOB"]);
   slack.setUsergroup("S0SECURITY", ["U0SAM"]);
   securityHub = await startFakeSecurityHub({ now: () => new Date(clock) });
-  process.env.AWS_ACCESS_KEY_ID = "AKIDFAKE";
-  process.env.AWS_SECRET_ACCESS_KEY = "fake-secret";
+  // Stubbed for this file only: test files share a worker process.
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDFAKE");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "fake-secret");
   test = await startTestService({
     store: "pglite",
     roles: { http: true, worker: true, dispatcher: true },
@@ -325,6 +326,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await test?.stop();
   await slack?.close();
   await securityHub?.close();

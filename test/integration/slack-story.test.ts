@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Case } from "../../src/engine/case.js";
 import { ACTION_IDS, MODAL_BLOCKS } from "../../src/slack/interaction-codecs.js";
 import { getCase } from "../../src/store/cases.js";
@@ -54,8 +54,9 @@ beforeAll(async () => {
   slack.setUsergroup("S0PLATFORM", ["U0ALICE", "U0BOB"]);
   slack.setUsergroup("S0SECURITY", ["U0SAM"]);
   securityHub = await startFakeSecurityHub();
-  process.env.AWS_ACCESS_KEY_ID = "AKIDFAKE";
-  process.env.AWS_SECRET_ACCESS_KEY = "fake-secret";
+  // Stubbed for this file only: test files share a worker process.
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDFAKE");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "fake-secret");
   test = await startTestService({
     store: "pglite",
     roles: { http: true, worker: true, dispatcher: true },
@@ -72,6 +73,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await test?.stop();
   await slack?.close();
   await securityHub?.close();
