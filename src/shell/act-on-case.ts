@@ -41,9 +41,9 @@ export type ActOutcome =
     }
   | { ok: false; refusal: Refusal; before: Case | null; case: Case | null; events: CaseEvent[] };
 
-type Checked =
-  | { ok: true; caseId: string; batch: CaseBatch; current: Case; team: string; memberOf: string[] }
-  | { ok: false; outcome: ActOutcome };
+type Refused = Extract<ActOutcome, { ok: false }>;
+
+type Checked = { ok: true; batch: CaseBatch; current: Case; team: string } | { ok: false; outcome: Refused };
 
 /**
  * Locks and loads the case once, and settles who acts for which team. A person who may act for no
@@ -57,17 +57,19 @@ async function check(
   memberOf: string[],
   at: Date,
 ): Promise<Checked> {
-  const missing = refused("case.missing", `there is no case ${request.caseRef}`);
+  const refusal = refused("case.missing", `there is no case ${request.caseRef}`);
+  const missing: Checked = {
+    ok: false,
+    outcome: { ok: false, refusal, before: null, case: null, events: [] },
+  };
   const caseId = await resolveCaseId(tx, request.caseRef);
-  if (caseId === null)
-    return { ok: false, outcome: { ok: false, refusal: missing, before: null, case: null, events: [] } };
+  if (caseId === null) return missing;
   const batch = await CaseBatch.open(tx, deps.policy, [caseId]);
   const current = batch.get(caseId);
-  if (!current)
-    return { ok: false, outcome: { ok: false, refusal: missing, before: null, case: null, events: [] } };
-  if (request.team) return { ok: true, caseId, batch, current, team: request.team, memberOf };
+  if (!current) return missing;
+  if (request.team) return { ok: true, batch, current, team: request.team };
   const acting = actingTeam(deps.policy, current, kind, memberOf);
-  if (acting.refusal === null) return { ok: true, caseId, batch, current, team: acting.team, memberOf };
+  if (acting.refusal === null) return { ok: true, batch, current, team: acting.team };
   const outcome = await recordRefusal(
     tx,
     batch,
@@ -86,7 +88,7 @@ async function recordRefusal(
   input: Pick<HumanInput, "user" | "team" | "action">,
   why: Refusal,
   at: Date,
-): Promise<ActOutcome> {
+): Promise<Refused> {
   const decision = refusalDecision(current, input, why, at);
   const after = batch.apply(current.id, decision, at);
   await batch.write(tx);
@@ -139,8 +141,7 @@ export async function mayAct(
   return deps.db.transaction(async (tx) => {
     const checked = await check(deps, tx, request, request.kind, memberOf, deps.now());
     if (checked.ok) return { ok: true, team: checked.team, case: checked.current };
-    const outcome = checked.outcome as Extract<ActOutcome, { ok: false }>;
-    return { ok: false, refusal: outcome.refusal, case: outcome.before };
+    return { ok: false, refusal: checked.outcome.refusal, case: checked.outcome.before };
   });
 }
 

@@ -1,12 +1,20 @@
 import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
-import { formatCaseRef } from "../engine/case-ref.js";
 import { SEVERITIES, type Severity, severityRank } from "../engine/finding.js";
 import type { Policy, Team } from "../engine/policy.js";
 import { formatInstant } from "../engine/time-text.js";
 import { truncate } from "../lib/text.js";
 import type { Database, Sql } from "../store/database.js";
-import { digestGroups, loadWatermarks, oldestDigestCases, recordDigest } from "../store/digests.js";
+import {
+  type DigestItem,
+  digestGroups,
+  loadWatermarks,
+  oldestDigestCases,
+  recordDigest,
+} from "../store/digests.js";
+
+export type { DigestItem } from "../store/digests.js";
+
 import { MAX_BLOCKS, SECTION_TEXT_MAX } from "./block-kit.js";
 import { consoleUrl } from "./case-message.js";
 import { classifySlackError, type SlackFailure } from "./dispatcher.js";
@@ -67,23 +75,6 @@ export interface PostDigestsOptions {
   now: Date;
   /** Cases opened in the last settleMs before `now` are left to the next digest (see above). */
   settleMs?: number;
-}
-
-export interface DigestItem {
-  caseId: string;
-  /** The case's id for people: SHG-42. */
-  caseRef: string;
-  findingId: string;
-  title: string;
-  severity: Severity;
-  controlId: string | null;
-  accountId: string;
-  region: string;
-  resourceId: string | null;
-  resourceType: string | null;
-  slaDueAt: string | null;
-  firstObservedAt: string;
-  openedAt: string;
 }
 
 export interface TeamDigest {
@@ -201,7 +192,7 @@ export async function loadDigest(
       .map(([controlId, count]) => ({ controlId, count }))
       .sort((a, b) => b.count - a.count || a.controlId.localeCompare(b.controlId)),
     untracked,
-    oldest: oldest.map(({ id, number, ...row }) => ({ caseId: id, caseRef: formatCaseRef(number), ...row })),
+    oldest,
   };
 }
 

@@ -1,3 +1,4 @@
+import { formatCaseRef } from "../engine/case-ref.js";
 import type { Severity } from "../engine/finding.js";
 import { isoOrNull, type Sql } from "./database.js";
 
@@ -62,9 +63,11 @@ export async function digestGroups(
   }));
 }
 
-export interface DigestCaseRow {
-  id: string;
-  number: number;
+/** A case a digest lists by name. */
+export interface DigestItem {
+  caseId: string;
+  /** The case's id for people: SHG-42. */
+  caseRef: string;
   findingId: string;
   title: string;
   severity: Severity;
@@ -79,11 +82,7 @@ export interface DigestCaseRow {
 }
 
 /** The digest's oldest tracked cases (first observed first), at most `limit`. */
-export async function oldestDigestCases(
-  db: Sql,
-  scope: DigestScope,
-  limit: number,
-): Promise<DigestCaseRow[]> {
+export async function oldestDigestCases(db: Sql, scope: DigestScope, limit: number): Promise<DigestItem[]> {
   const rows = await db.query<Record<string, unknown>>(
     `SELECT id, number, finding_id, title, severity, control_id, account_id, region, resource_id,
             resource_type, sla_due_at, first_observed_at, opened_at
@@ -93,8 +92,8 @@ export async function oldestDigestCases(
     params(scope),
   );
   return rows.map((row) => ({
-    id: String(row.id),
-    number: Number(row.number),
+    caseId: String(row.id),
+    caseRef: formatCaseRef(Number(row.number)),
     findingId: String(row.finding_id ?? row.id),
     title: String(row.title),
     severity: row.severity as Severity,
