@@ -12,7 +12,7 @@ import { renderNotification } from "../../src/slack/case-message.js";
 import { createSlackClient } from "../../src/slack/client.js";
 import { SlackDispatcher } from "../../src/slack/dispatcher.js";
 import type { Database } from "../../src/store/database.js";
-import { listOutbox } from "../../src/store/outbox.js";
+import { insertOutbox, listOutbox } from "../../src/store/outbox.js";
 import { examplePolicy } from "../support/engine.js";
 import { eksEvent } from "../support/events.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
@@ -130,5 +130,33 @@ describe("a second notification channel", () => {
       ],
     );
     expect(board.memos).toHaveLength(1);
+  });
+
+  it("given a channel that keeps failing, when its attempts run out, then the delivery is closed as failed with its last error", async () => {
+    const [opened] = await listOutbox(db, { channel: "memo" });
+    if (!opened) throw new Error("no memo delivery");
+    await insertOutbox(db, [
+      { key: "memo-down", effect: opened.payload, channel: "memo", caseVersion: null, at: NOW.toISOString() },
+    ]);
+    const board = new MemoBoard();
+    board.failuresLeft = Number.POSITIVE_INFINITY;
+    let clock = NOW;
+    const memo = new ChannelDispatcher({
+      db,
+      policy,
+      channel: board,
+      logger: pino({ level: "silent" }),
+      now: () => clock,
+      maxAttempts: 2,
+    });
+    for (let round = 0; round < 3; round++) {
+      await memo.drain();
+      clock = new Date(clock.getTime() + 60 * 60_000);
+    }
+    const rows = (await listOutbox(db, { channel: "memo" })).filter((row) => row.status !== "done");
+    expect(rows.map((row) => [row.status, row.attempts, row.lastError])).toEqual([
+      ["failed", 2, "the memo board is down"],
+    ]);
+    expect(board.memos).toEqual([]);
   });
 });
