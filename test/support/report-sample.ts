@@ -96,9 +96,13 @@ const ALICE =
   "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c/alice@example.com";
 const CI_ROLE = "arn:aws:iam::222222222222:role/ci-deployer";
 
-/** A week of two teams (platform, security): every list filled, two trend weeks without SLA closures. */
+/**
+ * A week of two teams (platform, security): every list filled, two trend weeks without SLA
+ * closures. Each call gets its own copy: tests change the report they are given, and test files
+ * share a worker's modules (isolate: false), so a shared team object would leak into the next file.
+ */
 export function sampleReport(): Report {
-  return {
+  return structuredClone({
     generatedAt: "2026-11-23T07:00:12.345Z",
     period: { since: "2026-11-16T00:00:00.000Z", until: "2026-11-23T00:00:00.000Z" },
     team: null,
@@ -310,5 +314,5 @@ export function sampleReport(): Report {
         compliance: 11 / 12,
       },
     ],
-  };
+  } satisfies Report);
 }
