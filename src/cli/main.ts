@@ -12,6 +12,7 @@ import { addAuditCommand } from "./audit-command.js";
 import { openCaseReader } from "./case-reader.js";
 import { caseDetailText, casesTable } from "./format-cases.js";
 import { addReportCommand } from "./report-command.js";
+import { addSetupCommand } from "./setup-command.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -192,6 +193,7 @@ async function checkTeamKnown(team: string, workflowsDir: string): Promise<void>
 addAuditCommand(program);
 addActionCommands(program);
 addReportCommand(program);
+addSetupCommand(program);
 
 /**
  * `shgov nosuch --help` would print the root help and exit 0 (commander reads --help first):

@@ -35,7 +35,7 @@ describe("shgov validate", () => {
   it("--help lists the commands", async () => {
     const result = await runCli(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["serve", "demo", "validate", "cases", "report"])
+    for (const command of ["serve", "demo", "validate", "cases", "report", "setup"])
       expect(result.stdout).toContain(command);
   });
 });

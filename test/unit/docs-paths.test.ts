@@ -5,7 +5,7 @@ import { REPO_ROOT } from "../support/events.js";
 
 /** Every file or folder the docs name in backticks exists: a moved file cannot leave the docs behind. */
 function namedPaths(text: string): string[] {
-  return [...text.matchAll(/`((?:src|test|scripts|docs|workflows|examples)\/[A-Za-z0-9_./-]*)`/g)].map(
+  return [...text.matchAll(/`((?:src|test|scripts|docs|workflows|examples|deploy)\/[A-Za-z0-9_./-]*)`/g)].map(
     (match) => (match[1] ?? "").replace(/[.,:]$/, ""),
   );
 }
