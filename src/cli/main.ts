@@ -10,6 +10,7 @@ import { validatePolicyDir } from "../policy/load.js";
 import { addActionCommands } from "./action-commands.js";
 import { addAuditCommand } from "./audit-command.js";
 import { openCaseReader } from "./case-reader.js";
+import { addDoctorCommand } from "./doctor-command.js";
 import { caseDetailText, casesTable } from "./format-cases.js";
 import { addReportCommand } from "./report-command.js";
 import { addSetupCommand } from "./setup-command.js";
@@ -194,6 +195,7 @@ addAuditCommand(program);
 addActionCommands(program);
 addReportCommand(program);
 addSetupCommand(program);
+addDoctorCommand(program);
 
 /**
  * `shgov nosuch --help` would print the root help and exit 0 (commander reads --help first):

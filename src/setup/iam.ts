@@ -57,11 +57,20 @@ export const SETUP_EVENTBRIDGE_ACTIONS = {
   rule: ["events:DescribeRule", "events:PutRule", "events:ListTargetsByRule", "events:PutTargets"],
 } as const;
 
-/** The Security Hub actions the service calls (src/securityhub/). */
+/** The Security Hub actions the service calls (src/securityhub/; GetFindings is `shgov doctor`'s read). */
 export const SERVICE_SECURITYHUB_ACTIONS = [
   "securityhub:BatchUpdateFindings",
   "securityhub:BatchUpdateFindingsV2",
   "securityhub:GetFindingHistory",
+  "securityhub:GetFindings",
+] as const;
+
+/** What `shgov doctor` reads of EventBridge, with the service's credentials (src/doctor/). */
+export const DOCTOR_EVENTBRIDGE_ACTIONS = [
+  "events:DescribeConnection",
+  "events:DescribeApiDestination",
+  "events:DescribeRule",
+  "events:ListTargetsByRule",
 ] as const;
 
 export function invokeRoleName(namePrefix: string): string {
@@ -159,6 +168,23 @@ export function iamPolicies(scope: IamScope): IamPolicies {
           Action: [...SERVICE_SECURITYHUB_ACTIONS],
           Resource: "*",
         },
+        {
+          Sid: "DoctorReadsSetup",
+          Effect: "Allow",
+          Action: [...DOCTOR_EVENTBRIDGE_ACTIONS],
+          Resource: [
+            events(`connection/${namePrefix}-ingest/*`),
+            destination,
+            events(`rule/${namePrefix}-*`),
+          ],
+        },
+        {
+          // Tests a pattern against an event; it touches no resource.
+          Sid: "DoctorTestsPattern",
+          Effect: "Allow",
+          Action: ["events:TestEventPattern"],
+          Resource: "*",
+        },
       ],
     },
   };
@@ -182,6 +208,9 @@ export function iamPoliciesText(scope: IamScope): string {
       `4. The dead-letter queue ${scope.namePrefix}-dead-letters: its access policy (an SQS queue policy)`,
       policies.deadLetterQueue,
     ),
-    section("5. For the running service, `shgov serve` (an IAM policy on its role)", policies.service),
+    section(
+      "5. For the running service, `shgov serve` and `shgov doctor` (an IAM policy on its role)",
+      policies.service,
+    ),
   ].join("\n\n");
 }

@@ -18,6 +18,10 @@ export interface FakeSlackOptions {
   burst?: number;
   /** When set, only this bearer token is accepted; otherwise any non-empty token. */
   token?: string;
+  /** The bot token's scopes, sent in the x-oauth-scopes header as Slack does; unset sends none. */
+  scopes?: string[];
+  /** The channels the bot is a member of; history elsewhere answers not_in_channel. Unset: all. */
+  memberOf?: string[];
 }
 
 /** Why the fake answered as it did: "ok", a Slack error, or which kind of HTTP failure. */
@@ -172,6 +176,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         // time; the cursor is the offset here (opaque to the client, as Slack's is).
         const channel = String(params.channel ?? "");
         if (!channel) return { ok: false, error: "channel_not_found" };
+        if (options.memberOf && !options.memberOf.includes(channel))
+          return { ok: false, error: "not_in_channel" };
         const oldest = Number(params.oldest ?? 0);
         const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
         const limit = Math.min(999, Number(params.limit ?? 100) || 100);
@@ -295,7 +301,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       headers: Record<string, string> = {},
     ) => {
       record(status, outcome, payload);
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
+      res.writeHead(status, {
+        "content-type": "application/json; charset=utf-8",
+        ...(options.scopes ? { "x-oauth-scopes": options.scopes.join(",") } : {}),
+        ...headers,
+      });
       res.end(JSON.stringify(payload));
     };
     if (req.method !== "POST" || !match) {

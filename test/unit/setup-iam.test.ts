@@ -35,6 +35,15 @@ describe("shgov setup --print-iam", () => {
     expect(actionsOf(policies.service, "securityhub")).toEqual(sent);
   });
 
+  it("lets doctor, with the service's credentials, make exactly the calls it sends", () => {
+    const doctorReads = [
+      ...commandsSent("doctor", "events"),
+      // doctor reads the set-up with setup's reader: its read calls, not its writes.
+      ...commandsSent("setup", "events").filter((action) => /:(Describe|List)/.test(action)),
+    ].sort();
+    expect(actionsOf(policies.service, "events")).toEqual(doctorReads);
+  });
+
   it("names every action, with no wildcard, and scopes EventBridge resources to the prefix", () => {
     const all = Object.values(policies).flatMap((document) =>
       (document.Statement as { Action: string | string[]; Resource?: string | string[] }[]).map((s) => s),

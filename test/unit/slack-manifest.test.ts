@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { BOT_SCOPES } from "../../src/slack/scopes.js";
 import { REPO_ROOT } from "../support/events.js";
 
 /** The manifest users paste into Slack must match what the code does. */
@@ -47,10 +48,16 @@ describe("docs/slack-app-manifest.yaml", () => {
   });
 
   it("grants a scope for every Web API method the code calls", () => {
-    const code = sources(join(REPO_ROOT, "src/slack")) + sources(join(REPO_ROOT, "src/report"));
+    const code = ["src/slack", "src/report", "src/doctor"]
+      .map((dir) => sources(join(REPO_ROOT, dir)))
+      .join("\n");
     const called = Object.keys(SCOPE_OF).filter((method) => code.includes(`${method}(`));
     expect(called).toContain("filesUploadV2");
     for (const method of called) expect(manifest.oauth_config.scopes.bot).toContain(SCOPE_OF[method]);
+  });
+
+  it("asks for the scopes shgov doctor checks a token for, no more and no fewer", () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...BOT_SCOPES].sort());
   });
 
   it("subscribes to the App Home event when the code handles it", () => {
