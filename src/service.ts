@@ -31,6 +31,7 @@ import { startWorkerThread } from "./queue/worker-thread.js";
 import { createSecurityHubClient } from "./securityhub/client.js";
 import { SecurityHubDispatcher, type SecurityHubDispatcherOptions } from "./securityhub/dispatcher.js";
 import { PolicyMembership } from "./shell/membership.js";
+import { recordApiCalls } from "./shell/record-api-calls.js";
 import { type SweepResult, sweepDueCases } from "./shell/sweep.js";
 import { renderNotification } from "./slack/case-message.js";
 import { createSlackClient } from "./slack/client.js";
@@ -269,6 +270,7 @@ export async function startService(
                 return jobIds;
               },
               keepDeadLetter: (letter) => insertDeadLetter(db, letter),
+              recordApiCalls: (calls) => recordApiCalls(db, policy, calls, now()),
               logger,
               onOutcome: recordIntakeOutcome,
               queueFailures,

@@ -1,6 +1,7 @@
 import type { SlaClock } from "./clock.js";
 import { clockDueAt, pauseClock, resumeClock } from "./clock.js";
 import type { ComplianceStatus, Finding, RecordState, Severity, WorkflowStatus } from "./finding.js";
+import type { CallerIdentity } from "./inputs.js";
 import type { RefusalCode } from "./refusals.js";
 
 /** One case per finding id: who owns it, by when it must be remediated, and what people decided. */
@@ -187,6 +188,9 @@ export interface SuppressionAttributed extends EventBase {
   suppressedBy: string | null;
   suppressedByType: string | null;
   suppressedAt: string | null;
+  /** When CloudTrail named the caller: who, from where, and the note they wrote. */
+  caller?: CallerIdentity;
+  note?: string | null;
 }
 
 export interface ExceptionRequested extends EventBase {

@@ -2,7 +2,14 @@ import { type Case, type CaseEvent, evolve } from "./case.js";
 import { base, Decision, who } from "./decision.js";
 import type { Effect } from "./effects.js";
 import { decideException } from "./exceptions.js";
-import { type EffectFailedInput, type EngineInput, type HumanInput, NOTE_IDENTITY } from "./inputs.js";
+import {
+  type CallerIdentity,
+  CLOUDTRAIL_IDENTITY,
+  type EffectFailedInput,
+  type EngineInput,
+  type HumanInput,
+  NOTE_IDENTITY,
+} from "./inputs.js";
 import { observeFinding } from "./observe.js";
 import type { Policy } from "./policy.js";
 import { type Refusal, refused } from "./refusals.js";
@@ -114,29 +121,51 @@ function decideHuman(d: Decision, c: Case, input: HumanInput, policy: Policy): R
 }
 
 function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "suppressor_found" }>): void {
-  // Results are delivered at least once: a block already attributed is not announced twice.
-  if (!c.suppression || c.suppression.attributedAt !== null) return;
+  const suppression = c.suppression;
+  if (!suppression) return;
+  // Results are delivered at least once, and CloudTrail and the history may both answer: a block
+  // is announced once with a name, and a second time only to name whom the first could not.
+  if (suppression.attributedAt !== null && (suppression.suppressedBy !== null || input.suppressedBy === null))
+    return;
+  // The bot's own update (applying an exception) comes back through CloudTrail too.
+  if (input.note !== undefined && input.note !== null && input.note === c.lastBotUpdate?.note) return;
+  const fromCloudTrail = input.suppressedByType === CLOUDTRAIL_IDENTITY;
   d.emit({
     type: "suppression.attributed",
-    ...base(d.at, "aws:securityhub:history", input.error),
+    ...base(d.at, fromCloudTrail ? "aws:cloudtrail" : "aws:securityhub:history", input.error),
     suppressedBy: input.suppressedBy,
     suppressedByType: input.suppressedByType,
     suppressedAt: input.suppressedAt,
+    ...(input.caller ? { caller: input.caller } : {}),
+    ...(input.note !== undefined ? { note: input.note } : {}),
   });
   const by =
     input.suppressedBy === null
       ? "someone the finding history does not name"
       : input.suppressedByType === NOTE_IDENTITY
         ? `${input.suppressedBy} (named by the finding's note, not confirmed by GetFindingHistory)`
-        : input.suppressedBy;
+        : fromCloudTrail && input.caller
+          ? callerText(input.suppressedBy, input.caller)
+          : input.suppressedBy;
+  const wrote = fromCloudTrail && input.note ? ` with the note "${input.note}"` : "";
+  const again = suppression.attributedAt !== null ? "CloudTrail names who did it: " : "";
   d.effect({
     kind: "notify",
     caseId: c.id,
     topic: "suppression.blocked",
     teams: [c.owner, c.counterpart],
     mentionLeads: false,
-    text: `Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED without an approved exception. The bot set it back to ${c.suppression.revertTo}. Team ${c.owner} owns it; to suppress it, request an exception.`,
+    text: `${again}Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED${wrote} without an approved exception. The bot set it back to ${suppression.revertTo}. Team ${c.owner} owns it; to suppress it, request an exception.`,
   });
+}
+
+/** `arn:…/alice (AssumedRole of arn:…:role/Admin, from 203.0.113.7)`. */
+function callerText(identity: string, caller: CallerIdentity): string {
+  const details = [
+    caller.sessionIssuer ? `${caller.type} of ${caller.sessionIssuer}` : caller.type,
+    caller.sourceIp ? `from ${caller.sourceIp}` : null,
+  ].filter((part) => part !== null);
+  return `${identity} (${details.join(", ")})`;
 }
 
 /** A refused action as a decision of its own: its audit event, so refusals are part of the log. */

@@ -38,15 +38,35 @@ export type HumanInput = { type: "human"; user: string; team: string; memberOf?:
  */
 export const NOTE_IDENTITY = "FINDING_NOTE";
 
-/** The dispatcher asked GetFindingHistory who suppressed the finding. */
+/** `suppressedByType` of an identity CloudTrail recorded for the call that set SUPPRESSED. */
+export const CLOUDTRAIL_IDENTITY = "CLOUDTRAIL";
+
+/** Who made an API call, as CloudTrail's userIdentity and sourceIPAddress say. */
+export interface CallerIdentity {
+  arn: string | null;
+  /** IAMUser, AssumedRole, Root, FederatedUser, AWSService, ... */
+  type: string;
+  /** For an assumed role: the role the session was issued by. */
+  sessionIssuer: string | null;
+  sourceIp: string | null;
+}
+
+/**
+ * Who suppressed the finding: GetFindingHistory's answer (the dispatcher asked), or the
+ * BatchUpdateFindings call CloudTrail recorded (with `caller` and the note the caller wrote).
+ */
 export interface SuppressorFoundInput {
   type: "suppressor_found";
   suppressedBy: string | null;
-  /** UpdateSource.Type (BATCH_UPDATE_FINDINGS, BATCH_IMPORT_FINDINGS), or NOTE_IDENTITY. */
+  /** UpdateSource.Type (BATCH_UPDATE_FINDINGS, BATCH_IMPORT_FINDINGS), NOTE_IDENTITY or CLOUDTRAIL_IDENTITY. */
   suppressedByType: string | null;
   suppressedAt: string | null;
   /** Why the identity is unknown, when it is. */
   error: string | null;
+  /** From CloudTrail: the caller in full. */
+  caller?: CallerIdentity;
+  /** From CloudTrail: the Note.Text or Comment the call wrote, if any. */
+  note?: string | null;
 }
 
 /** The dispatcher gave up on an effect (a permanent error). */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Finding } from "../engine/finding.js";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { type FieldError, fieldErrors } from "../lib/zod-errors.js";
+import type { ApiCall } from "./api-call.js";
 import type { FindingSource } from "./finding-source.js";
 import { FINDING_SOURCES, sourceOf } from "./finding-sources.js";
 import { isoDateTime } from "./timestamps.js";
@@ -30,7 +31,9 @@ export interface Observation {
   raw: unknown;
 }
 
-export type ParseResult = { ok: true; observations: Observation[] } | { ok: false; errors: FieldError[] };
+export type ParseResult =
+  | { ok: true; observations: Observation[]; apiCalls: ApiCall[] }
+  | { ok: false; errors: FieldError[] };
 
 /**
  * The normalized finding holds every field that makes a version (times, statuses, severity,
@@ -96,5 +99,5 @@ export function parseEnvelope(
     finding,
     raw,
   }));
-  return { ok: true, observations };
+  return { ok: true, observations, apiCalls: read.apiCalls ?? [] };
 }

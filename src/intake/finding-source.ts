@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Finding } from "../engine/finding.js";
 import { type FieldError, fieldErrors } from "../lib/zod-errors.js";
+import type { ApiCall } from "./api-call.js";
 
 /** An EventBridge event as intake sees it before a source reads its detail. */
 export interface EventEnvelope {
@@ -19,6 +20,8 @@ export interface SourceRead {
   errors: FieldError[];
   /** Set for a Security Hub custom action: a person sent the findings on purpose. */
   customAction: { name: string; description: string | null } | null;
+  /** Update calls CloudTrail recorded (who changed which findings), for the sources that read them. */
+  apiCalls?: ApiCall[];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FindingSource } from "./finding-source.js";
+import { securityHubApiCall } from "./sources/security-hub-api-call.js";
 import { securityHubAsff, securityHubCustomAction } from "./sources/security-hub-asff.js";
 import { securityHubOcsf } from "./sources/security-hub-ocsf.js";
 
@@ -7,6 +8,7 @@ export const FINDING_SOURCES: readonly FindingSource[] = [
   securityHubAsff,
   securityHubOcsf,
   securityHubCustomAction,
+  securityHubApiCall,
 ];
 
 /** The source that claims events of `detailType`, or undefined. */

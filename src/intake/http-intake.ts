@@ -6,6 +6,7 @@ import { sendError, sendJson } from "../http/respond.js";
 import { storableBody, unstorableStrings } from "../lib/storable-text.js";
 import type { FieldError } from "../lib/zod-errors.js";
 import type { DeadLetterInput } from "../store/dead-letters.js";
+import type { ApiCall } from "./api-call.js";
 import { type Observation, parseEnvelope } from "./envelope.js";
 import { jsonLimitProblem, listedErrors } from "./limits.js";
 
@@ -14,6 +15,8 @@ export interface IntakeDeps {
   /** Stores one job per observation in the queue; resolves with their ids. */
   enqueue(observations: Observation[]): Promise<string[]>;
   keepDeadLetter(letter: DeadLetterInput): Promise<number>;
+  /** Keeps the Security Hub update calls CloudTrail recorded, and tells their cases who made them. */
+  recordApiCalls?(calls: ApiCall[]): Promise<void>;
   logger: Logger;
   /** Called once per request with how it ended; the seam for metrics. */
   onOutcome?(outcome: IntakeOutcome): void;
@@ -163,9 +166,27 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
     );
   }
 
-  let jobIds: string[];
+  if (parsed.apiCalls.length > 0) {
+    try {
+      if (!deps.recordApiCalls) throw new Error("this intake keeps no API calls");
+      await deps.recordApiCalls(parsed.apiCalls);
+    } catch (error) {
+      deps.logger.error({ err: error }, "API call not stored; answering 503 so EventBridge retries");
+      done("store_unavailable");
+      return sendError(
+        response,
+        503,
+        "store_unavailable",
+        "the store is unavailable; retry later",
+        {},
+        RETRY_AFTER,
+      );
+    }
+  }
+
+  let jobIds: string[] = [];
   try {
-    jobIds = await deps.enqueue(parsed.observations);
+    if (parsed.observations.length > 0) jobIds = await deps.enqueue(parsed.observations);
   } catch (error) {
     if (deps.queueFailures) deps.queueFailures.failed(error);
     else deps.logger.error({ err: error }, "queue unavailable; answering 503 so EventBridge retries");
@@ -182,7 +203,7 @@ export async function handleEvents(request: IncomingMessage, response: ServerRes
   deps.queueFailures?.succeeded();
   done("accepted");
   sendJson(response, 202, {
-    accepted: parsed.observations.length,
+    accepted: parsed.observations.length + parsed.apiCalls.length,
     jobIds,
   });
 }

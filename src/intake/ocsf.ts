@@ -69,7 +69,7 @@ const SEVERITY_BY_ID: Record<number, Severity> = {
 };
 
 /** OCSF status_id: 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 5 Archived, 0/99 unknown. */
-const WORKFLOW_BY_STATUS_ID: Record<number, WorkflowStatus> = {
+export const WORKFLOW_BY_STATUS_ID: Record<number, WorkflowStatus> = {
   1: "NEW",
   2: "NOTIFIED",
   3: "SUPPRESSED",

@@ -6,6 +6,8 @@ import type { Policy } from "../engine/policy.js";
 import { RepeatedFailureLog } from "../log.js";
 import { applyDispatcherResult, type DispatcherResult } from "../shell/apply-result.js";
 import { PollLoop } from "../shell/poll-loop.js";
+import { suppressorFromCloudTrail } from "../shell/record-api-calls.js";
+import { latestSuppressingCall } from "../store/api-calls.js";
 import type { Database } from "../store/database.js";
 import {
   claimOutbox,
@@ -179,6 +181,18 @@ export class SecurityHubDispatcher {
       productArn: effect.productArn,
       ...(effect.since ? { since: effect.since } : {}),
     };
+    // CloudTrail may have named the caller already (its event came first): no history needed.
+    const recorded = await latestSuppressingCall(this.options.db, effect.findingId, effect.since ?? null);
+    if (recorded) {
+      await this.close(
+        row.id,
+        "done",
+        effect,
+        null,
+        suppressorFromCloudTrail(recorded.at, recorded.note, recorded.caller),
+      );
+      return;
+    }
     this.options.onCall?.({ operation: "GetFindingHistory", input: query });
     const client = this.options.client;
     if (!client) {

@@ -259,6 +259,26 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       UPDATE outbox SET case_version = CAST(substring(key from '#([0-9]+)#[0-9]+$') AS integer);
     `,
   },
+  {
+    version: 10,
+    name: "security hub calls from cloudtrail",
+    sql: `
+      -- The BatchUpdateFindings calls CloudTrail recorded that set a finding SUPPRESSED, one row
+      -- per call and finding: who did it, for a suppression whose event comes after the call.
+      CREATE TABLE api_calls (
+        event_id text NOT NULL,
+        finding_id text NOT NULL,
+        event_name text NOT NULL,
+        at timestamptz NOT NULL,
+        workflow_status text,
+        note text,
+        caller jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (event_id, finding_id)
+      );
+      CREATE INDEX api_calls_finding ON api_calls (finding_id, at);
+    `,
+  },
 ];
 
 /** Applies pending migrations under an advisory lock, so concurrent starts migrate once. */

@@ -159,7 +159,7 @@ export async function timeToRemediateRows(
 
 /**
  * Suppressions blocked in the period, newest first, with who set SUPPRESSED: the first
- * attribution (GetFindingHistory's answer) recorded on the case after the block.
+ * attribution that names someone (CloudTrail or GetFindingHistory) recorded after the block.
  */
 export async function blockedSuppressions(
   db: Sql,
@@ -171,6 +171,7 @@ export async function blockedSuppressions(
       SELECT e.case_id, c.number, e.at, c.title, c.owner_team, c.account_id,
              (SELECT a.data->>'suppressedBy' FROM audit_events a
                WHERE a.case_id = e.case_id AND a.type = 'suppression.attributed' AND a.seq > e.seq
+                 AND a.data->>'suppressedBy' IS NOT NULL
                ORDER BY a.seq LIMIT 1) AS suppressed_by
         FROM audit_events e JOIN cases c ON c.id = e.case_id
        WHERE e.type = 'suppression.blocked' AND e.at >= $1::timestamptz AND e.at < $2::timestamptz

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { evolve } from "../../src/engine/case.js";
 import { applyEvents, decide, type EngineInput, refusal, refusalEvent } from "../../src/engine/decide.js";
+import { CLOUDTRAIL_IDENTITY } from "../../src/engine/inputs.js";
 import type { Policy } from "../../src/engine/policy.js";
 import { examplePolicy, finding, givenWhen } from "../support/engine.js";
-import { ALICE, act, BOB, CISO, play, SAM, seen, types } from "../support/engine-steps.js";
+import { ALICE, act, BOB, CISO, notifies, play, SAM, seen, types } from "../support/engine-steps.js";
 
 const policy = examplePolicy();
 const CASE_ID = finding().id;
@@ -366,5 +367,76 @@ describe("engine: a decision hands back the case after it", () => {
     const decision = decide(before.state, claim(CISO), policy, new Date(T1));
     expect(decision.refusal).not.toBeNull();
     expect(decision.state).toBe(before.state);
+  });
+});
+
+describe("engine: who suppressed it, from CloudTrail", () => {
+  const MALLORY = "arn:aws:sts::111111111111:assumed-role/PlatformAdmin/mallory";
+  const T3 = "2026-11-03T09:02:00.000Z";
+  const caller = {
+    arn: MALLORY,
+    type: "AssumedRole",
+    sessionIssuer: "arn:aws:iam::111111111111:role/PlatformAdmin",
+    sourceIp: "198.51.100.7",
+  };
+  const fromCloudTrail = (note: string | null): EngineInput => ({
+    type: "suppressor_found",
+    suppressedBy: MALLORY,
+    suppressedByType: CLOUDTRAIL_IDENTITY,
+    suppressedAt: T1,
+    error: null,
+    caller,
+    note,
+  });
+  const nobody: EngineInput = {
+    type: "suppressor_found",
+    suppressedBy: null,
+    suppressedByType: null,
+    suppressedAt: null,
+    error: "the finding history shows no change to SUPPRESSED",
+  };
+
+  it("given a block the history could not attribute, when CloudTrail names the caller, then it is recorded and the teams are told who, from where, with their note", () => {
+    const unnamed = play(policy, [[T2, nobody]], blocked().events);
+    const { events, effects, after } = givenWhen(policy, unnamed.events, fromCloudTrail("risk accepted"), T3);
+    expect(events).toEqual([
+      {
+        type: "suppression.attributed",
+        at: T3,
+        actor: "aws:cloudtrail",
+        reason: null,
+        suppressedBy: MALLORY,
+        suppressedByType: "CLOUDTRAIL",
+        suppressedAt: T1,
+        caller,
+        note: "risk accepted",
+      },
+    ]);
+    expect(notifies(effects).map((n) => n.text)).toEqual([
+      `CloudTrail names who did it: Suppression blocked: ${MALLORY} (AssumedRole of arn:aws:iam::111111111111:role/PlatformAdmin, from 198.51.100.7) set "${TITLE}" (arn:aws:eks:us-east-1:111111111111:cluster/prod) to SUPPRESSED with the note "risk accepted" without an approved exception. The bot set it back to NOTIFIED. Team platform owns it; to suppress it, request an exception.`,
+    ]);
+    expect(after?.suppression).toMatchObject({ suppressedBy: MALLORY, suppressedByType: "CLOUDTRAIL" });
+  });
+
+  it("given a block already attributed to someone, when CloudTrail names a caller too, then nothing is said twice", () => {
+    const named = play(policy, [[T2, fromCloudTrail(null)]], blocked().events);
+    const { events, effects } = givenWhen(policy, named.events, fromCloudTrail(null), T3);
+    expect(events).toEqual([]);
+    expect(effects).toEqual([]);
+  });
+
+  it("given a case with no blocked suppression, when CloudTrail names a caller, then nothing happens", () => {
+    const { events, effects } = givenWhen(policy, opened().events, fromCloudTrail(null), T2);
+    expect(events).toEqual([]);
+    expect(effects).toEqual([]);
+  });
+
+  it("given a blocked suppression, when the call CloudTrail recorded wrote the bot's own note, then it is the bot's and names nobody", () => {
+    const before = blocked();
+    const botNote = before.state.lastBotUpdate?.note ?? null;
+    expect(botNote).not.toBeNull();
+    const { events, effects } = givenWhen(policy, before.events, fromCloudTrail(botNote), T2);
+    expect(events).toEqual([]);
+    expect(effects).toEqual([]);
   });
 });
