@@ -19,8 +19,23 @@ export interface AwsCheckSettings {
   namePrefix: string;
 }
 
-/** The real events the rule must match, one per detail-type and more (the Docker image has them). */
-const SAMPLE_EVENTS = new URL("../../examples/events/", import.meta.url);
+/** The sample events the rules must match, by the detail-types they carry (the Docker image has them). */
+const SAMPLE_FOLDERS = [
+  new URL("../../examples/events/", import.meta.url),
+  new URL("../../examples/cloudtrail/", import.meta.url),
+];
+
+async function sampleEvents(): Promise<{ file: string; text: string; detailType: unknown }[]> {
+  const samples: { file: string; text: string; detailType: unknown }[] = [];
+  for (const folder of SAMPLE_FOLDERS) {
+    const files = (await readdir(folder).catch(() => [])).filter((file) => file.endsWith(".json")).sort();
+    for (const file of files) {
+      const text = await readFile(new URL(file, folder), "utf8");
+      samples.push({ file, text, detailType: (JSON.parse(text) as Record<string, unknown>)["detail-type"] });
+    }
+  }
+  return samples;
+}
 
 const awsFailure = (error: unknown) => {
   const failure = error as { name?: string; message?: string };
@@ -104,6 +119,14 @@ export async function eventBridgeChecks(settings: AwsCheckSettings): Promise<Che
             "set PUBLIC_URL (or --endpoint) so doctor can check it calls this service",
           ),
         );
+      } else if (connection && destination.connectionArn !== connection.arn) {
+        results.push(
+          fail(
+            destinationName,
+            `uses connection ${destination.connectionArn ?? "none"}, not ${desired.connection.name}`,
+            setupAgain,
+          ),
+        );
       } else if (destination.invocationEndpoint !== desired.apiDestination.invocationEndpoint) {
         results.push(
           fail(
@@ -129,7 +152,11 @@ export async function eventBridgeChecks(settings: AwsCheckSettings): Promise<Che
         if (found.eventPattern && patternText(found.eventPattern) !== patternText(rule.eventPattern)) {
           results.push(warn(`${name} pattern`, "differs from the one setup makes", setupAgain));
         }
-        results.push(await samplesMatch(client, name, found.eventPattern ?? "{}"));
+        const detailTypes = (rule.eventPattern as { "detail-type": readonly string[] })["detail-type"];
+        const samples = (await sampleEvents()).filter((sample) =>
+          detailTypes.includes(String(sample.detailType)),
+        );
+        results.push(await samplesMatch(client, name, found.eventPattern ?? "{}", samples));
       }
       return results;
     });
@@ -142,20 +169,17 @@ async function samplesMatch(
   client: ReturnType<typeof createEventBridgeClient>,
   ruleName: string,
   pattern: string,
+  samples: { file: string; text: string }[],
 ): Promise<CheckResult> {
   const name = `${ruleName} matches the sample events`;
-  const files = (await readdir(SAMPLE_EVENTS).catch(() => []))
-    .filter((file) => file.endsWith(".json"))
-    .sort();
-  if (files.length === 0) return skip(name, "no sample events beside this installation (examples/events/)");
+  if (samples.length === 0) return skip(name, "no sample events for it beside this installation (examples/)");
   const missed: string[] = [];
-  for (const file of files) {
-    const event = await readFile(new URL(file, SAMPLE_EVENTS), "utf8");
-    const command = new TestEventPatternCommand({ EventPattern: pattern, Event: event });
+  for (const sample of samples) {
+    const command = new TestEventPatternCommand({ EventPattern: pattern, Event: sample.text });
     const answer = await awsCall("events", command, () => client.send(command));
-    if (!answer.Result) missed.push(file);
+    if (!answer.Result) missed.push(sample.file);
   }
   return missed.length === 0
-    ? ok(name, `all ${files.length} (TestEventPattern)`)
+    ? ok(name, `all ${samples.length} (TestEventPattern)`)
     : fail(name, `does not match ${missed.join(", ")}`, "run shgov setup: it puts the pattern back");
 }

@@ -24,6 +24,8 @@ export interface CurrentTarget {
   maximumRetryAttempts: number | undefined;
   maximumEventAgeInSeconds: number | undefined;
   deadLetterArn: string | undefined;
+  /** Which of Input, InputPath, InputTransformer, HttpParameters the target sets (setup sets none). */
+  inputOverrides: string[];
 }
 
 export interface CurrentRule {

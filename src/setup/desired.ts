@@ -1,4 +1,9 @@
-import { API_KEY_HEADER, FINDINGS_EVENT_PATTERN, TARGET_RETRY_POLICY } from "./event-patterns.js";
+import {
+  API_CALLS_EVENT_PATTERN,
+  API_KEY_HEADER,
+  FINDINGS_EVENT_PATTERN,
+  TARGET_RETRY_POLICY,
+} from "./event-patterns.js";
 
 /** What the operator chose for `shgov setup`, validated (src/setup/settings.ts). */
 export interface SetupSettings {
@@ -81,6 +86,14 @@ export function desiredSetup(settings: SetupSettings): DesiredSetup {
         name: `${prefix}-securityhub-findings`,
         description: "Security Hub findings (ASFF, OCSF) and custom actions to securityhub-governor",
         eventPattern: FINDINGS_EVENT_PATTERN,
+        state: "ENABLED",
+        target: target(`${prefix}-api-destination`),
+      },
+      {
+        name: `${prefix}-securityhub-api-calls`,
+        description:
+          "Security Hub finding updates recorded by CloudTrail (who suppressed a finding) to securityhub-governor",
+        eventPattern: API_CALLS_EVENT_PATTERN,
         state: "ENABLED",
         target: target(`${prefix}-api-destination`),
       },

@@ -14,6 +14,19 @@ export const FINDINGS_EVENT_PATTERN = {
 } as const;
 
 /**
+ * Security Hub's update calls as CloudTrail records them (who suppressed a finding, in either
+ * format); EventBridge receives them only where a trail logs management events.
+ */
+export const API_CALLS_EVENT_PATTERN = {
+  source: ["aws.securityhub"],
+  "detail-type": ["AWS API Call via CloudTrail"],
+  detail: {
+    eventSource: ["securityhub.amazonaws.com"],
+    eventName: ["BatchUpdateFindings", "BatchUpdateFindingsV2"],
+  },
+} as const;
+
+/**
  * EventBridge retries a failed delivery (429, 5xx, timeouts) with backoff for at most 24 hours and
  * 185 attempts, its maximum; then the event goes to the dead-letter queue instead of being dropped.
  */

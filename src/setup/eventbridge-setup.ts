@@ -89,7 +89,13 @@ interface TargetOutput {
   RoleArn?: string;
   RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
   DeadLetterConfig?: { Arn?: string };
+  Input?: string;
+  InputPath?: string;
+  InputTransformer?: unknown;
+  HttpParameters?: unknown;
 }
+
+const INPUT_OVERRIDES = ["Input", "InputPath", "InputTransformer", "HttpParameters"] as const;
 
 async function readRule(send: Send, rule: DesiredRule): Promise<CurrentRule | null> {
   const found = await orNull(() =>
@@ -112,6 +118,7 @@ async function readRule(send: Send, rule: DesiredRule): Promise<CurrentRule | nu
         maximumRetryAttempts: target.RetryPolicy?.MaximumRetryAttempts,
         maximumEventAgeInSeconds: target.RetryPolicy?.MaximumEventAgeInSeconds,
         deadLetterArn: target.DeadLetterConfig?.Arn,
+        inputOverrides: INPUT_OVERRIDES.filter((field) => target[field] !== undefined),
       });
     }
     token = page.NextToken;

@@ -73,15 +73,23 @@ export const DOCTOR_EVENTBRIDGE_ACTIONS = [
   "events:ListTargetsByRule",
 ] as const;
 
+/** China and GovCloud regions have partitions of their own. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
 export function invokeRoleName(namePrefix: string): string {
   return `${namePrefix}-eventbridge-invoke`;
 }
 
 export function iamPolicies(scope: IamScope): IamPolicies {
   const { region, accountId, namePrefix } = scope;
-  const events = (resource: string) => `arn:aws:events:${region}:${accountId}:${resource}`;
+  const partition = partitionOf(region);
+  const events = (resource: string) => `arn:${partition}:events:${region}:${accountId}:${resource}`;
   const destination = events(`api-destination/${namePrefix}-events/*`);
-  const roleArn = `arn:aws:iam::${accountId}:role/${invokeRoleName(namePrefix)}`;
+  const roleArn = `arn:${partition}:iam::${accountId}:role/${invokeRoleName(namePrefix)}`;
   return {
     setup: {
       Version: "2012-10-17",
@@ -118,7 +126,7 @@ export function iamPolicies(scope: IamScope): IamPolicies {
           Sid: "ApiDestinationsServiceLinkedRole",
           Effect: "Allow",
           Action: ["iam:CreateServiceLinkedRole"],
-          Resource: `arn:aws:iam::${accountId}:role/aws-service-role/apidestinations.events.amazonaws.com/AWSServiceRoleForAmazonEventBridgeApiDestinations`,
+          Resource: `arn:${partition}:iam::${accountId}:role/aws-service-role/apidestinations.events.amazonaws.com/AWSServiceRoleForAmazonEventBridgeApiDestinations`,
           Condition: { StringEquals: { "iam:AWSServiceName": "apidestinations.events.amazonaws.com" } },
         },
       ],
@@ -130,7 +138,8 @@ export function iamPolicies(scope: IamScope): IamPolicies {
           Effect: "Allow",
           Principal: { Service: "events.amazonaws.com" },
           Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+          // Without a known account there is nothing to compare with (StringEquals takes no "*").
+          ...(accountId === "*" ? {} : { Condition: { StringEquals: { "aws:SourceAccount": accountId } } }),
         },
       ],
     },
@@ -153,7 +162,7 @@ export function iamPolicies(scope: IamScope): IamPolicies {
           Effect: "Allow",
           Principal: { Service: "events.amazonaws.com" },
           Action: "sqs:SendMessage",
-          Resource: `arn:aws:sqs:${region}:${accountId}:${namePrefix}-dead-letters`,
+          Resource: `arn:${partition}:sqs:${region}:${accountId}:${namePrefix}-dead-letters`,
           Condition: { ArnLike: { "aws:SourceArn": events(`rule/${namePrefix}-*`) } },
         },
       ],

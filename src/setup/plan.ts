@@ -80,7 +80,9 @@ export function planSetup(current: CurrentSetup, desired: DesiredSetup, options:
       "api key header": connection.apiKeyName,
     },
   );
-  if (options.rotateKey && current.connection) {
+  // Another authorization type has no API key to keep: switching sends one, as --rotate-key does.
+  const switchesType = connectionPlan.changes.some((change) => change.field === "authorization type");
+  if ((options.rotateKey || switchesType) && current.connection) {
     connectionPlan.changes.push({ field: "api key value", from: "(not readable)", to: "INGEST_API_KEY" });
     connectionPlan.action = "update";
   }
@@ -136,6 +138,7 @@ function planRule(current: CurrentSetup, rule: DesiredRule, destinationArn: stri
       "retry attempts": text(target.maximumRetryAttempts),
       "maximum event age (s)": text(target.maximumEventAgeInSeconds),
       "dead-letter queue": text(target.deadLetterArn),
+      "input changed by": target.inputOverrides.length > 0 ? target.inputOverrides.join(", ") : "(none)",
     },
     {
       destination: destinationArn,
@@ -143,6 +146,8 @@ function planRule(current: CurrentSetup, rule: DesiredRule, destinationArn: stri
       "retry attempts": String(rule.target.maximumRetryAttempts),
       "maximum event age (s)": String(rule.target.maximumEventAgeInSeconds),
       "dead-letter queue": rule.target.deadLetterArn,
+      // The service reads the event as EventBridge sends it: nothing may rewrite the body.
+      "input changed by": "(none)",
     },
   );
   return [rulePlan, targetPlan];

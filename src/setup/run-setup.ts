@@ -34,7 +34,11 @@ export async function runSetup(options: RunSetupOptions): Promise<"dry-run" | "u
       options.out("nothing to change");
       return "unchanged";
     }
-    const sendsKey = current.connection === null || options.rotateKey;
+    const sendsKey = plan.resources.some(
+      (resource) =>
+        resource.kind === "connection" &&
+        (resource.action === "create" || resource.changes.some((change) => change.field === "api key value")),
+    );
     if (sendsKey && !options.ingestKey) {
       throw new ShgovError(
         "setup.no_ingest_key",

@@ -132,6 +132,9 @@ describe("shgov doctor", () => {
     expect(text).toMatch(
       /ok {3}eventbridge rule shgov-securityhub-findings matches the sample events: all 6 \(TestEventPattern\)/,
     );
+    expect(text).toContain(
+      "ok   eventbridge rule shgov-securityhub-api-calls matches the sample events: all 1 (TestEventPattern)",
+    );
     expect(eventBridge.calls.filter((call) => call.operation === "TestEventPattern")).not.toHaveLength(0);
     expect(securityHub.calls("GetFindings")).not.toHaveLength(0);
   });

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SetupSettings } from "../../src/setup/desired.js";
-import { FINDINGS_EVENT_PATTERN, TARGET_RETRY_POLICY } from "../../src/setup/event-patterns.js";
+import {
+  API_CALLS_EVENT_PATTERN,
+  FINDINGS_EVENT_PATTERN,
+  TARGET_RETRY_POLICY,
+} from "../../src/setup/event-patterns.js";
 import { type RunSetupOptions, runSetup } from "../../src/setup/run-setup.js";
 import { runCli } from "../support/cli.js";
 import { type FakeEventBridge, startFakeEventBridge } from "../support/fake-eventbridge.js";
@@ -54,10 +58,12 @@ describe("shgov setup against EventBridge", () => {
     const first = await setup();
     expect(first.result).toBe("applied");
     expect(first.lines).toContain("connection shgov-ingest: create");
-    expect(first.lines).toContain("4 to create, 0 to update, 0 unchanged");
+    expect(first.lines).toContain("6 to create, 0 to update, 0 unchanged");
     expect(eventBridge.writes().map((call) => call.operation)).toEqual([
       "CreateConnection",
       "CreateApiDestination",
+      "PutRule",
+      "PutTargets",
       "PutRule",
       "PutTargets",
     ]);
@@ -77,6 +83,10 @@ describe("shgov setup against EventBridge", () => {
     });
     const rule = eventBridge.rule("shgov-securityhub-findings");
     expect(JSON.parse(rule?.pattern ?? "")).toEqual(FINDINGS_EVENT_PATTERN);
+    expect(JSON.parse(eventBridge.rule("shgov-securityhub-api-calls")?.pattern ?? "")).toEqual(
+      API_CALLS_EVENT_PATTERN,
+    );
+    expect(eventBridge.rule("shgov-securityhub-api-calls")?.targets).toEqual(rule?.targets);
     expect(rule?.targets).toEqual([
       {
         Id: "shgov-api-destination",
@@ -90,7 +100,7 @@ describe("shgov setup against EventBridge", () => {
     const writes = eventBridge.writes().length;
     const second = await setup();
     expect(second.result).toBe("unchanged");
-    expect(second.lines).toContain("0 to create, 0 to update, 4 unchanged");
+    expect(second.lines).toContain("0 to create, 0 to update, 6 unchanged");
     expect(second.lines).toContain("nothing to change");
     expect(eventBridge.writes()).toHaveLength(writes);
   });

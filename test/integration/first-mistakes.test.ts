@@ -310,10 +310,10 @@ describe("the command line itself", () => {
   });
 
   it("an unknown command is named, with --help too, and exits 1", async () => {
-    for (const args of [["setup", "--help"], ["setup"]]) {
+    for (const args of [["install", "--help"], ["install"]]) {
       const result = await runCli(args);
       expect(result).toMatchObject({ code: 1, stdout: "" });
-      expect(result.stderr).toBe("error: unknown command 'setup'\n(shgov --help lists the commands)\n");
+      expect(result.stderr).toBe("error: unknown command 'install'\n(shgov --help lists the commands)\n");
     }
     const typo = await runCli(["serv"]);
     expect(typo.code).toBe(1);

@@ -23,26 +23,37 @@ const desired = desiredSetup({
   roleArn: "role",
   deadLetterArn: "queue",
 });
-const rule = desired.rules[0];
 
 describe("deploy/cloudformation.yaml", () => {
-  it("has one rule per rule setup makes, with the same name, pattern and state", () => {
-    const rules = Object.values(resources).filter((resource: any) => resource.Type === "AWS::Events::Rule");
+  const templateRules = () =>
+    Object.values(resources).filter((resource: any) => resource.Type === "AWS::Events::Rule") as any[];
+
+  it("has the rules setup makes, each with the same name, pattern, state and description", () => {
+    const rules = templateRules();
     expect(rules).toHaveLength(desired.rules.length);
-    const findings = resources.FindingsRule.Properties;
-    expect(findings.Name).toEqual({ "Fn::Sub": rule?.name });
-    expect(findings.EventPattern).toEqual(rule?.eventPattern);
-    expect(findings.State).toBe(rule?.state);
-    expect(findings.Description).toBe(rule?.description);
+    for (const wanted of desired.rules) {
+      const found = rules.find((rule) => rule.Properties.Name["Fn::Sub"] === wanted.name);
+      expect(found, wanted.name).toBeDefined();
+      expect(found.Properties.EventPattern).toEqual(wanted.eventPattern);
+      expect(found.Properties.State).toBe(wanted.state);
+      expect(found.Properties.Description).toBe(wanted.description);
+    }
   });
 
-  it("gives the target setup's id, retry policy and a dead-letter queue", () => {
-    const [target, ...others] = resources.FindingsRule.Properties.Targets;
-    expect(others).toEqual([]);
-    expect(target.Id).toEqual({ "Fn::Sub": rule?.target.id });
-    expect(target.RetryPolicy).toEqual(TARGET_RETRY_POLICY);
-    expect(target.DeadLetterConfig.Arn).toEqual({ "Fn::GetAtt": ["DeadLetterQueue", "Arn"] });
-    expect(target.Arn).toEqual({ "Fn::GetAtt": ["ApiDestination", "Arn"] });
+  it("gives each rule's target setup's id, retry policy and the dead-letter queue, which accepts both rules", () => {
+    for (const rule of templateRules()) {
+      const [target, ...others] = rule.Properties.Targets;
+      expect(others).toEqual([]);
+      expect(target.Id).toEqual({ "Fn::Sub": desired.rules[0]?.target.id });
+      expect(target.RetryPolicy).toEqual(TARGET_RETRY_POLICY);
+      expect(target.DeadLetterConfig.Arn).toEqual({ "Fn::GetAtt": ["DeadLetterQueue", "Arn"] });
+      expect(target.Arn).toEqual({ "Fn::GetAtt": ["ApiDestination", "Arn"] });
+    }
+    const sources =
+      resources.DeadLetterQueuePolicy.Properties.PolicyDocument.Statement[0].Condition.ArnEquals[
+        "aws:SourceArn"
+      ];
+    expect(sources).toHaveLength(desired.rules.length);
   });
 
   it("makes the connection and API destination setup makes", () => {

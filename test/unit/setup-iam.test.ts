@@ -68,3 +68,26 @@ describe("shgov setup --print-iam", () => {
     for (const section of sections) expect(JSON.parse(section).Version).toBe("2012-10-17");
   });
 });
+
+describe("the policies' ARNs and conditions", () => {
+  it("use the partition of the region (China, GovCloud)", () => {
+    const china = JSON.stringify(
+      iamPolicies({ region: "cn-north-1", accountId: "111111111111", namePrefix: "shgov" }),
+    );
+    expect(china).toContain("arn:aws-cn:events:cn-north-1:111111111111:rule/shgov-*");
+    expect(china).not.toMatch(/arn:aws:/);
+    const gov = JSON.stringify(
+      iamPolicies({ region: "us-gov-west-1", accountId: "111111111111", namePrefix: "shgov" }),
+    );
+    expect(gov).toContain("arn:aws-us-gov:iam::111111111111:role/shgov-eventbridge-invoke");
+  });
+
+  it("leave the trust policy's account condition out when no account is known (StringEquals takes no *)", () => {
+    const known = iamPolicies({ region: "eu-west-1", accountId: "111111111111", namePrefix: "shgov" });
+    expect(known.invokeRoleTrust.Statement[0]?.Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+    });
+    const unknown = iamPolicies({ region: "eu-west-1", accountId: "*", namePrefix: "shgov" });
+    expect(unknown.invokeRoleTrust.Statement[0]?.Condition).toBeUndefined();
+  });
+});

@@ -34,23 +34,27 @@ function asSetupLeftIt(): CurrentSetup {
       connectionArn: "arn:conn",
       state: "ACTIVE",
     },
-    rules: {
-      [rule.name]: {
-        description: rule.description,
-        eventPattern: JSON.stringify(rule.eventPattern),
-        state: "ENABLED",
-        targets: [
-          {
-            id: rule.target.id,
-            arn: "arn:dest",
-            roleArn: rule.target.roleArn,
-            maximumRetryAttempts: 185,
-            maximumEventAgeInSeconds: 86_400,
-            deadLetterArn: rule.target.deadLetterArn,
-          },
-        ],
-      },
-    },
+    rules: Object.fromEntries(
+      desired.rules.map((each) => [
+        each.name,
+        {
+          description: each.description,
+          eventPattern: JSON.stringify(each.eventPattern),
+          state: "ENABLED",
+          targets: [
+            {
+              id: each.target.id,
+              arn: "arn:dest",
+              roleArn: each.target.roleArn,
+              maximumRetryAttempts: 185,
+              maximumEventAgeInSeconds: 86_400,
+              deadLetterArn: each.target.deadLetterArn,
+              inputOverrides: [],
+            },
+          ],
+        },
+      ]),
+    ),
   };
 }
 
@@ -58,7 +62,7 @@ describe("planning setup", () => {
   it("given the account as setup left it, when planned, then nothing changes", () => {
     const plan = planSetup(asSetupLeftIt(), desired, { rotateKey: false });
     expect(plan.unchanged).toBe(true);
-    expect(planText(plan).split("\n").at(-1)).toBe("0 to create, 0 to update, 4 unchanged");
+    expect(planText(plan).split("\n").at(-1)).toBe("0 to create, 0 to update, 6 unchanged");
   });
 
   it("given a pattern with its keys in another order and other spacing, then the rule is unchanged", () => {
@@ -80,6 +84,8 @@ describe("planning setup", () => {
       "api destination:unchanged",
       "rule:unchanged",
       "target:create",
+      "rule:unchanged",
+      "target:unchanged",
     ]);
   });
 
@@ -90,6 +96,28 @@ describe("planning setup", () => {
     const destination = plan.resources.find((resource) => resource.kind === "api destination");
     expect(destination?.changes).toEqual([
       { field: "connection", from: "arn:conn", to: "(connection shgov-ingest, new)" },
+    ]);
+  });
+
+  it("given a target someone gave an input transformer, then the target is updated to send the event as it is", () => {
+    const current = asSetupLeftIt();
+    const target = current.rules[rule.name]?.targets[0];
+    if (!target) throw new Error("no target");
+    target.inputOverrides = ["InputTransformer"];
+    const plan = planSetup(current, desired, { rotateKey: false });
+    expect(plan.resources.find((resource) => resource.kind === "target")?.changes).toEqual([
+      { field: "input changed by", from: "InputTransformer", to: "(none)" },
+    ]);
+  });
+
+  it("given a connection of another authorization type, then switching it sends the key", () => {
+    const current = asSetupLeftIt();
+    if (!current.connection) throw new Error("no connection");
+    current.connection.authorizationType = "BASIC";
+    const plan = planSetup(current, desired, { rotateKey: false });
+    expect(plan.resources[0]?.changes.map((change) => change.field)).toEqual([
+      "authorization type",
+      "api key value",
     ]);
   });
 
