@@ -127,8 +127,7 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
   // is announced once with a name, and a second time only to name whom the first could not.
   if (suppression.attributedAt !== null && (suppression.suppressedBy !== null || input.suppressedBy === null))
     return;
-  // The bot's own update (applying an exception) comes back through CloudTrail too.
-  if (input.note !== undefined && input.note !== null && input.note === c.lastBotUpdate?.note) return;
+  if (isBotsOwnUpdate(c, input.note ?? null)) return;
   const fromCloudTrail = input.suppressedByType === CLOUDTRAIL_IDENTITY;
   d.emit({
     type: "suppression.attributed",
@@ -157,6 +156,14 @@ function attribute(d: Decision, c: Case, input: Extract<EngineInput, { type: "su
     mentionLeads: false,
     text: `${again}Suppression blocked: ${by} set "${c.title}" (${c.resourceId ?? c.findingId}) to SUPPRESSED${wrote} without an approved exception. The bot set it back to ${suppression.revertTo}. Team ${c.owner} owns it; to suppress it, request an exception.`,
   });
+}
+
+/**
+ * An update call that wrote the bot's last note is the bot's own (applying an exception, or a
+ * revert), back through CloudTrail: nobody to name, nothing to keep.
+ */
+export function isBotsOwnUpdate(c: Case | null, note: string | null): boolean {
+  return note !== null && note === c?.lastBotUpdate?.note;
 }
 
 /** `arn:…/alice (AssumedRole of arn:…:role/Admin, from 203.0.113.7)`. */

@@ -1,4 +1,4 @@
-import { decide } from "../engine/decide.js";
+import { decide, isBotsOwnUpdate } from "../engine/decide.js";
 import { type CallerIdentity, CLOUDTRAIL_IDENTITY, type SuppressorFoundInput } from "../engine/inputs.js";
 import type { Policy } from "../engine/policy.js";
 import type { ApiCall } from "../intake/api-call.js";
@@ -40,8 +40,9 @@ export async function recordApiCalls(
       const ids = call.findings.map((finding) => finding.findingId);
       const batch = await CaseBatch.open(tx, policy, ids);
       for (const id of new Set(ids)) {
-        await insertApiCall(tx, call, id, now);
         const current = batch.get(id);
+        if (isBotsOwnUpdate(current, call.note)) continue;
+        await insertApiCall(tx, call, id, now);
         if (!current) continue;
         const decision = decide(
           current,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { NotifyEffect } from "../../src/engine/effects.js";
+import { latestSuppressingCall } from "../../src/store/api-calls.js";
 import { getCase } from "../../src/store/cases.js";
 import { listOutbox } from "../../src/store/outbox.js";
 import { eksOcsfEvent, REPO_ROOT, readJson } from "../support/events.js";
@@ -174,6 +175,16 @@ describe("who suppressed an OCSF finding, from CloudTrail", () => {
     echo.detail.requestParameters.Comment = revert.body.Comment;
     await post(echo);
     expect((await getCase(service.service.db, id))?.events.length).toBe(before);
+
+    // Its note on a call that sets SUPPRESSED (how it applies an approved exception) is not kept
+    // as anyone's suppression either.
+    const own: Json = consoleSuppression(id, "trail-bot-2");
+    own.detail.userIdentity.arn = "arn:aws:sts::222222222222:assumed-role/shgov/bot";
+    own.detail.eventTime = "2026-11-18T10:40:00Z";
+    own.detail.requestParameters.Comment = revert.body.Comment;
+    await post(own);
+    expect((await getCase(service.service.db, id))?.events.length).toBe(before);
+    expect((await latestSuppressingCall(service.service.db, id, null))?.at).toBe("2026-11-18T10:31:02.000Z");
   });
 
   it("refuses a CloudTrail event it cannot read, naming the field", async () => {

@@ -109,11 +109,11 @@ describe("POST /events: every bad input gets its status and a clear error", () =
   });
 
   it("unknown detail-type: 400 naming the accepted ones, body kept", async () => {
-    const response = await post({ ...realAsffEvent(), "detail-type": "AWS API Call via CloudTrail" });
+    const response = await post({ ...realAsffEvent(), "detail-type": "AWS Health Event" });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ error: "invalid_event", field: "detail-type" });
     expect(response.body.message).toBe(
-      'detail-type: unsupported detail-type "AWS API Call via CloudTrail"; accepted: "Security Hub Findings - Imported", "Findings Imported V2", "Security Hub Findings - Custom Action"',
+      'detail-type: unsupported detail-type "AWS Health Event"; accepted: "Security Hub Findings - Imported", "Findings Imported V2", "Security Hub Findings - Custom Action", "AWS API Call via CloudTrail"',
     );
     expect((await lastDeadLetter())?.id).toBe(response.body.deadLetterId);
   });

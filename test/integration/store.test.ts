@@ -32,7 +32,7 @@ describe.each(STORE_KINDS)("store conformance: %s", (kind) => {
   it("migrates once: a second run applies nothing", async () => {
     expect(await migrate(db)).toEqual([]);
     const rows = await db.query<{ version: number }>("SELECT version FROM schema_migrations");
-    expect(rows.map((r) => r.version).sort()).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(rows.map((r) => r.version).sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
   it("applies a finding: the finding, its case with owner and SLA, and the audit events in one go", async () => {
