@@ -23,9 +23,9 @@ export function addSetupCommand(program: Command): void {
     .command("setup")
     .description(
       "create or update the EventBridge resources that send Security Hub findings to this service " +
-        "(a connection with the ingest key, an API destination, a rule and its target with retries and a " +
-        "dead-letter queue), in the account and region where findings arrive; prints the plan field by " +
-        "field and changes only what differs",
+        "(a connection with the ingest key, an API destination, a rule for the findings and one for Security " +
+        "Hub's update calls via CloudTrail, their targets with retries and a dead-letter queue), in the account " +
+        "and region where findings arrive; prints the plan field by field and changes only what differs",
     )
     .option("--endpoint <url>", "the service's https:// base URL (default: PUBLIC_URL)")
     .option("--region <region>", "the AWS region (default: AWS_REGION)")
