@@ -93,6 +93,7 @@ export async function eventBridgeChecks(settings: AwsCheckSettings): Promise<Che
         deadLetterArn: "",
       });
       const current = await readCurrentSetup(client, desired);
+      const allSamples = await sampleEvents();
       const results: CheckResult[] = [];
       const connection = current.connection;
       results.push(
@@ -153,9 +154,7 @@ export async function eventBridgeChecks(settings: AwsCheckSettings): Promise<Che
           results.push(warn(`${name} pattern`, "differs from the one setup makes", setupAgain));
         }
         const detailTypes = (rule.eventPattern as { "detail-type": readonly string[] })["detail-type"];
-        const samples = (await sampleEvents()).filter((sample) =>
-          detailTypes.includes(String(sample.detailType)),
-        );
+        const samples = allSamples.filter((sample) => detailTypes.includes(String(sample.detailType)));
         results.push(await samplesMatch(client, name, found.eventPattern ?? "{}", samples));
       }
       return results;

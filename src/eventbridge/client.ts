@@ -1,5 +1,5 @@
 import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
-import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "../securityhub/client.js";
+import { AWS_REQUEST_HANDLER } from "../securityhub/client.js";
 
 export interface EventBridgeClientOptions {
   region?: string;
@@ -15,11 +15,7 @@ export function createEventBridgeClient(options: EventBridgeClientOptions = {}):
   return new EventBridgeClient({
     region: options.region ?? (process.env.AWS_REGION || "us-east-1"),
     maxAttempts: options.maxAttempts ?? 5,
-    requestHandler: {
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: AWS_REQUEST_HANDLER,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });

@@ -25,16 +25,25 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const CONNECTION_TIMEOUT_MS = 5_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/** The SDK request handler settings every AWS client of the service uses. */
+export const AWS_REQUEST_HANDLER = {
+  connectionTimeout: CONNECTION_TIMEOUT_MS,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  // Otherwise a request past its timeout only logs a warning and keeps waiting.
+  throwOnRequestTimeout: true,
+} as const;
+
 export function createSecurityHubClient(options: SecurityHubClientOptions = {}): SecurityHubClient {
   return new SecurityHubClient({
     // An empty AWS_REGION is unset, as everywhere else.
     region: options.region ?? (process.env.AWS_REGION || "us-east-1"),
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS,
-      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-      // Otherwise a request past its timeout only logs a warning and keeps waiting.
-      throwOnRequestTimeout: true,
+      ...AWS_REQUEST_HANDLER,
+      ...(options.connectionTimeoutMs !== undefined
+        ? { connectionTimeout: options.connectionTimeoutMs }
+        : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}),
     },
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),

@@ -42,10 +42,17 @@ export interface DesiredTarget {
   deadLetterArn: string;
 }
 
+/** The part of EventBridge's pattern language setup writes: sources, detail-types, detail fields. */
+export interface EventPattern {
+  source: readonly string[];
+  "detail-type": readonly string[];
+  detail?: Record<string, readonly string[]>;
+}
+
 export interface DesiredRule {
   name: string;
   description: string;
-  eventPattern: unknown;
+  eventPattern: EventPattern;
   state: "ENABLED";
   target: DesiredTarget;
 }

@@ -15,7 +15,7 @@ import { ShgovError } from "../errors.js";
 import { awsCall, isNotFound } from "./aws-call.js";
 import type { CurrentRule, CurrentSetup, CurrentTarget } from "./current.js";
 import type { DesiredRule, DesiredSetup } from "./desired.js";
-import type { PlannedResource, SetupPlan } from "./plan.js";
+import { type PlannedResource, type SetupPlan, sendsKey, targetName } from "./plan.js";
 
 type Send = <Output>(command: object) => Promise<Output>;
 
@@ -128,6 +128,9 @@ async function readRule(send: Send, rule: DesiredRule): Promise<CurrentRule | nu
 
 export type ApplyProgress = (line: string) => void;
 
+/** What applying a planned change did, for the progress line. */
+const done = (planned: PlannedResource) => (planned.action === "create" ? "created" : "updated");
+
 /**
  * Makes the write calls the plan asks for, in dependency order (connection, destination, rules,
  * targets), and none for what is unchanged. The ingest key is sent only when the connection is
@@ -151,36 +154,28 @@ export async function applySetup(
   const connectionPlan = planned("connection", connection.name);
   let connectionArn = current.connection?.arn;
   if (connectionPlan.action !== "unchanged") {
-    const rotate = connectionPlan.changes.some((change) => change.field === "api key value");
-    const auth = {
-      ApiKeyAuthParameters: {
-        ApiKeyName: connection.apiKeyName,
-        ...(rotate ? { ApiKeyValue: ingestKey } : {}),
-      },
+    const apiKey = { ApiKeyName: connection.apiKeyName, ApiKeyValue: ingestKey };
+    const fields = {
+      Name: connection.name,
+      Description: connection.description,
+      AuthorizationType: connection.authorizationType,
     };
     if (connectionPlan.action === "create") {
       const created = await send<{ ConnectionArn?: string }>(
-        new CreateConnectionCommand({
-          Name: connection.name,
-          Description: connection.description,
-          AuthorizationType: connection.authorizationType,
-          AuthParameters: {
-            ApiKeyAuthParameters: { ApiKeyName: connection.apiKeyName, ApiKeyValue: ingestKey },
-          },
-        }),
+        new CreateConnectionCommand({ ...fields, AuthParameters: { ApiKeyAuthParameters: apiKey } }),
       );
       connectionArn = created.ConnectionArn;
     } else {
+      // The key is never read back: it is sent only when the plan says so.
+      const keyName = { ApiKeyName: connection.apiKeyName };
       await send(
         new UpdateConnectionCommand({
-          Name: connection.name,
-          Description: connection.description,
-          AuthorizationType: connection.authorizationType,
-          AuthParameters: auth,
+          ...fields,
+          AuthParameters: { ApiKeyAuthParameters: sendsKey(plan) ? apiKey : keyName },
         }),
       );
     }
-    progress(`${connectionPlan.action === "create" ? "created" : "updated"} connection ${connection.name}`);
+    progress(`${done(connectionPlan)} connection ${connection.name}`);
   }
   if (!connectionArn)
     throw new ShgovError("setup.no_arn", `EventBridge returned no ARN for ${connection.name}`);
@@ -203,9 +198,7 @@ export async function applySetup(
         : new UpdateApiDestinationCommand(fields),
     );
     destinationArn = written.ApiDestinationArn ?? destinationArn;
-    progress(
-      `${destinationPlan.action === "create" ? "created" : "updated"} api destination ${destination.name}`,
-    );
+    progress(`${done(destinationPlan)} api destination ${destination.name}`);
   }
   if (!destinationArn)
     throw new ShgovError("setup.no_arn", `EventBridge returned no ARN for ${destination.name}`);
@@ -221,9 +214,9 @@ export async function applySetup(
           State: rule.state,
         }),
       );
-      progress(`${rulePlan.action === "create" ? "created" : "updated"} rule ${rule.name}`);
+      progress(`${done(rulePlan)} rule ${rule.name}`);
     }
-    const targetPlan = planned("target", `${rule.target.id} on ${rule.name}`);
+    const targetPlan = planned("target", targetName(rule));
     if (targetPlan.action === "unchanged") continue;
     const result = await send<{
       FailedEntryCount?: number;
@@ -252,8 +245,6 @@ export async function applySetup(
         `EventBridge did not put target ${rule.target.id} on rule ${rule.name} (${failed?.ErrorCode ?? "error"}: ${failed?.ErrorMessage ?? "no message"}); run shgov setup again`,
       );
     }
-    progress(
-      `${targetPlan.action === "create" ? "created" : "updated"} target ${rule.target.id} on ${rule.name}`,
-    );
+    progress(`${done(targetPlan)} target ${targetName(rule)}`);
   }
 }

@@ -32,6 +32,22 @@ export interface PlanOptions {
 
 type Fields = Record<string, string>;
 
+const KEY_VALUE_FIELD = "api key value";
+
+/** How the plan names a rule's target. */
+export function targetName(rule: Pick<DesiredRule, "name" | "target">): string {
+  return `${rule.target.id} on ${rule.name}`;
+}
+
+/** True when applying the plan sends the ingest key: the connection is created, or its key sent again. */
+export function sendsKey(plan: SetupPlan): boolean {
+  return plan.resources.some(
+    (resource) =>
+      resource.kind === "connection" &&
+      (resource.action === "create" || resource.changes.some((change) => change.field === KEY_VALUE_FIELD)),
+  );
+}
+
 function planResource(
   kind: PlannedResource["kind"],
   name: string,
@@ -83,7 +99,7 @@ export function planSetup(current: CurrentSetup, desired: DesiredSetup, options:
   // Another authorization type has no API key to keep: switching sends one, as --rotate-key does.
   const switchesType = connectionPlan.changes.some((change) => change.field === "authorization type");
   if ((options.rotateKey || switchesType) && current.connection) {
-    connectionPlan.changes.push({ field: "api key value", from: "(not readable)", to: "INGEST_API_KEY" });
+    connectionPlan.changes.push({ field: KEY_VALUE_FIELD, from: "(not readable)", to: "INGEST_API_KEY" });
     connectionPlan.action = "update";
   }
   resources.push(connectionPlan);
@@ -131,7 +147,7 @@ function planRule(current: CurrentSetup, rule: DesiredRule, destinationArn: stri
   const target = existing?.targets.find((candidate) => candidate.id === rule.target.id) ?? null;
   const targetPlan = planResource(
     "target",
-    `${rule.target.id} on ${rule.name}`,
+    targetName(rule),
     target && {
       destination: text(target.arn),
       role: text(target.roleArn),

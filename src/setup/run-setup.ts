@@ -2,7 +2,7 @@ import { ShgovError } from "../errors.js";
 import { createEventBridgeClient } from "../eventbridge/client.js";
 import { desiredSetup, type SetupSettings } from "./desired.js";
 import { applySetup, readCurrentSetup } from "./eventbridge-setup.js";
-import { planSetup, planText } from "./plan.js";
+import { planSetup, planText, sendsKey } from "./plan.js";
 
 export interface RunSetupOptions {
   settings: SetupSettings;
@@ -34,12 +34,7 @@ export async function runSetup(options: RunSetupOptions): Promise<"dry-run" | "u
       options.out("nothing to change");
       return "unchanged";
     }
-    const sendsKey = plan.resources.some(
-      (resource) =>
-        resource.kind === "connection" &&
-        (resource.action === "create" || resource.changes.some((change) => change.field === "api key value")),
-    );
-    if (sendsKey && !options.ingestKey) {
+    if (sendsKey(plan) && !options.ingestKey) {
       throw new ShgovError(
         "setup.no_ingest_key",
         "shgov setup: INGEST_API_KEY is not set: the connection sends it to the service in x-api-key; set it to the key the service has",
