@@ -1,6 +1,7 @@
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { asffEvent } from "../support/events.js";
+import { asffEvent, REPO_ROOT, readJson } from "../support/events.js";
 import { eventually, postEvent } from "../support/http.js";
 import { type PrivatePostgres, startPrivatePostgres } from "../support/private-postgres.js";
 import { logLines, type ServeProcess, startServe } from "../support/serve-process.js";
@@ -57,10 +58,20 @@ describe("PostgreSQL away at start, restarted, and its sessions ended", () => {
       apiKey: TEST_API_KEY,
     });
     expect(during.status).toBe(202);
+    // A CloudTrail event of a Security Hub update is stored at once, not queued: 503, and
+    // EventBridge sends it again.
+    const call = readJson(
+      join(REPO_ROOT, "examples/cloudtrail/01-batch-update-findings-v2-suppress.synthetic.json"),
+    );
+    const callWhileAway = await postEvent(url, call, { apiKey: TEST_API_KEY });
+    expect(callWhileAway).toMatchObject({ status: 503, body: { error: "store_unavailable" } });
 
     await postgres.start();
     await eventually(caseExists("arn:test:db-away-at-start"), 40_000, "the event accepted while away");
     await eventually(async () => ((await readiness(url)).database ? true : undefined));
+    expect((await postEvent(url, call, { apiKey: TEST_API_KEY })).status).toBe(202);
+    const kept = await sql<{ n: number }>("SELECT count(*)::int AS n FROM api_calls");
+    expect(kept[0]?.n).toBe(1);
 
     // Sessions ended by the administrator, three times: the process rides it out.
     for (let round = 0; round < 3; round++) {
