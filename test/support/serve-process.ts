@@ -11,8 +11,11 @@ export interface ServeProcess {
   listening(timeoutMs?: number): Promise<string>;
   /** Resolves once stderr holds a line matching the pattern. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Sends the signal and resolves with the exit code and the milliseconds it took to exit. */
-  signal(name: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+  /**
+   * Sends the signal and resolves with the exit code (null when a signal ended it: then
+   * `killedBy` names that signal) and the milliseconds it took to exit.
+   */
+  signal(name: NodeJS.Signals): Promise<{ code: number | null; killedBy: NodeJS.Signals | null; ms: number }>;
   /** Ends it (SIGKILL) if it still runs. */
   kill(): void;
 }
@@ -31,7 +34,9 @@ export function startServe(env: Record<string, string | undefined>, cwd = REPO_R
   child.stderr?.on("data", (chunk: Buffer) => {
     err += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; killedBy: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, killedBy) => resolve({ code, killedBy })),
+  );
   const waitFor = <T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
     new Promise((resolve, reject) => {
       const deadline = Date.now() + timeoutMs;
@@ -63,8 +68,8 @@ export function startServe(env: Record<string, string | undefined>, cwd = REPO_R
     async signal(name) {
       const started = Date.now();
       child.kill(name);
-      const code = await exited;
-      return { code, ms: Date.now() - started };
+      const { code, killedBy } = await exited;
+      return { code, killedBy, ms: Date.now() - started };
     },
     kill() {
       if (child.exitCode === null) child.kill("SIGKILL");
